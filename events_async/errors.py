@@ -1,0 +1,181 @@
+"""Every exception events_async raises.
+
+```
+EventsError
+├── ApiError                 the API answered with a non-2xx status
+│   ├── BadRequestError          400
+│   ├── AuthenticationError      401
+│   ├── PermissionDeniedError    403
+│   ├── NotFoundError            404
+│   ├── RateLimitError           429 (retry_after)
+│   └── ServerError              5xx
+├── TransportError           the request did not complete (connection, protocol)
+│   └── EventsTimeoutError       connect or read timed out
+├── ResponseDecodeError      a body that is not the JSON promised
+├── PaginationError          a next_page_url on another origin, or a loop
+└── InvalidRequestError      bad input caught before sending (also a ValueError)
+```
+
+An error response whose body is not JSON (a proxy's HTML 502 page, say) raises a class
+that is both the `ApiError` subclass for its status and a `ResponseDecodeError`.
+
+No message or repr carries credentials: URLs hold none, and headers are never quoted.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "EventsError",
+    "EventsTimeoutError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "TransportError",
+]
+
+
+class EventsError(Exception):
+    """Base class of every error raised by events_async."""
+
+
+class ApiError(EventsError):
+    """The Events API answered with a non-2xx status.
+
+    `code`, `message`, `more_info` and `details` are Twilio's error fields (None when the
+    body did not carry them); `method` and `url` name the request that failed.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: int | None = None,
+        message: str = "",
+        more_info: str | None = None,
+        details: Any = None,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.more_info = more_info
+        self.details = details
+        self.method = method
+        self.url = url
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        code = f" (code {self.code})" if self.code is not None else ""
+        text = f"HTTP {self.status}{code} on {self.method} {self.url}"
+        if self.message:
+            text += f": {self.message}"
+        if self.more_info:
+            text += f" [{self.more_info}]"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r}, method={self.method!r}, url={self.url!r})"
+        )
+
+
+class BadRequestError(ApiError):
+    """HTTP 400: the API rejected the request's parameters."""
+
+
+class AuthenticationError(ApiError):
+    """HTTP 401: missing or wrong credentials."""
+
+
+class PermissionDeniedError(ApiError):
+    """HTTP 403: the credentials may not do this."""
+
+
+class NotFoundError(ApiError):
+    """HTTP 404: no such resource."""
+
+
+class RateLimitError(ApiError):
+    """HTTP 429: too many requests; the API did not process this one.
+
+    `retry_after` is the wait the API asked for, in seconds, or None.
+    """
+
+    def __init__(self, *, retry_after: float | None = None, **fields: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**fields)
+
+
+class ServerError(ApiError):
+    """HTTP 5xx: the API failed."""
+
+
+class TransportError(EventsError):
+    """The request did not complete: connection refused or dropped, protocol error."""
+
+
+class EventsTimeoutError(TransportError):
+    """Connecting or reading timed out."""
+
+
+class ResponseDecodeError(EventsError):
+    """The response body is not the JSON the API promises.
+
+    `status` is the HTTP status and `snippet` the start of the body, for diagnosis.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, snippet: str = "") -> None:
+        self.status = status
+        self.snippet = snippet
+        super().__init__(message)
+
+
+class PaginationError(EventsError):
+    """A list's next_page_url points at another origin or back at a page already read."""
+
+
+class InvalidRequestError(EventsError, ValueError):
+    """Input that cannot be sent: caught before any request is made."""
+
+
+_STATUS_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[ApiError]:
+    """The `ApiError` subclass that stands for an HTTP status."""
+    if status >= 500:
+        return ServerError
+    return _STATUS_ERRORS.get(status, ApiError)
+
+
+@functools.cache
+def undecodable_error_class_for(status: int) -> Callable[..., ApiError]:
+    """The status's `ApiError` subclass that is also a `ResponseDecodeError`."""
+    base = error_class_for(status)
+
+    class UndecodableError(base, ResponseDecodeError):  # type: ignore[valid-type,misc]
+        def __init__(self, *, snippet: str = "", **fields: Any) -> None:
+            self.snippet = snippet
+            base.__init__(self, **fields)
+
+    UndecodableError.__name__ = UndecodableError.__qualname__ = base.__name__
+    return UndecodableError

@@ -1,0 +1,212 @@
+"""The Events API's resources as frozen attrs classes, and its enums.
+
+Field names are the JSON's. Every response field is optional (the API marks them all
+nullable), so a response that leaves one out still parses. Conversion lives in
+`_convert.py`; these classes know nothing of HTTP or JSON.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+__all__ = [
+    "EventType",
+    "KinesisSinkConfiguration",
+    "Page",
+    "PageMeta",
+    "Schema",
+    "SchemaVersion",
+    "SegmentSinkConfiguration",
+    "Sink",
+    "SinkStatus",
+    "SinkTestResult",
+    "SinkType",
+    "SinkValidateResult",
+    "SubscribedEvent",
+    "SubscribedType",
+    "Subscription",
+    "WebhookSinkConfiguration",
+]
+
+T = TypeVar("T")
+
+
+class SinkType(str, enum.Enum):
+    """Where a sink delivers events. Responses may carry types newer than this list."""
+
+    KINESIS = "kinesis"
+    WEBHOOK = "webhook"
+    SEGMENT = "segment"
+    EMAIL = "email"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SinkStatus(str, enum.Enum):
+    """A sink's place in its lifecycle: initialized → validating → active (or failed)."""
+
+    INITIALIZED = "initialized"
+    VALIDATING = "validating"
+    ACTIVE = "active"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class EventType:
+    """A type of event that can be subscribed to, such as a delivered message."""
+
+    type: str | None = None
+    schema_id: str | None = None
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+    description: str | None = None
+    status: str | None = None
+    documentation_url: str | None = None
+    url: str | None = None
+    links: dict[str, str] | None = None
+
+
+@attrs.frozen
+class Schema:
+    """A versioned schema that event types adhere to."""
+
+    id: str | None = None
+    url: str | None = None
+    links: dict[str, str] | None = None
+    latest_version_date_created: datetime | None = None
+    latest_version: int | None = None
+
+
+@attrs.frozen
+class SchemaVersion:
+    """One version of a schema; `raw` links to its JSON Schema document."""
+
+    id: str | None = None
+    schema_version: int | None = None
+    date_created: datetime | None = None
+    url: str | None = None
+    raw: str | None = None
+
+
+@attrs.frozen
+class Sink:
+    """A destination events are delivered to.
+
+    `sink_type` and `status` are enum members, or the plain string when the API sends a
+    value newer than this library.
+    """
+
+    sid: str | None = None
+    description: str | None = None
+    sink_type: SinkType | str | None = None
+    status: SinkStatus | str | None = None
+    sink_configuration: dict[str, Any] | None = None
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+    url: str | None = None
+    links: dict[str, str] | None = None
+
+
+@attrs.frozen
+class SinkTestResult:
+    """The answer to a sink test: `result` is "submitted" when the test event was sent."""
+
+    result: str | None = None
+
+
+@attrs.frozen
+class SinkValidateResult:
+    """The answer to a sink validation: `result` is "valid" when the test id matched."""
+
+    result: str | None = None
+
+
+@attrs.frozen
+class Subscription:
+    """A selection of event types delivered to one sink."""
+
+    sid: str | None = None
+    account_sid: str | None = None
+    description: str | None = None
+    sink_sid: str | None = None
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+    url: str | None = None
+    links: dict[str, str] | None = None
+    receive_events_from_subaccounts: bool | None = None
+
+
+@attrs.frozen
+class SubscribedEvent:
+    """One event type (at one schema version) within a subscription."""
+
+    type: str | None = None
+    schema_version: int | None = None
+    account_sid: str | None = None
+    subscription_sid: str | None = None
+    url: str | None = None
+
+
+@attrs.frozen
+class PageMeta:
+    """The `meta` block of a list page; `next_page_url` is None on the last page."""
+
+    page: int | None = None
+    page_size: int | None = None
+    first_page_url: str | None = None
+    previous_page_url: str | None = None
+    url: str | None = None
+    next_page_url: str | None = None
+    key: str | None = None
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a list: its items and its `meta` block."""
+
+    items: list[T]
+    meta: PageMeta
+
+
+# Request-side values: what callers may pass to create sinks and subscriptions.
+
+
+@attrs.frozen
+class KinesisSinkConfiguration:
+    """Delivery to an Amazon Kinesis stream, through a role Twilio assumes."""
+
+    arn: str
+    role_arn: str
+    external_id: str
+
+
+@attrs.frozen
+class WebhookSinkConfiguration:
+    """Delivery to an HTTP endpoint; `batch_events` sends several events per request."""
+
+    destination: str
+    method: str = "POST"
+    batch_events: bool = True
+
+
+@attrs.frozen
+class SegmentSinkConfiguration:
+    """Delivery to a Segment source, by its write key."""
+
+    write_key: str
+
+
+@attrs.frozen
+class SubscribedType:
+    """An event type to subscribe to; `schema_version` None means the latest."""
+
+    type: str
+    schema_version: int | None = None

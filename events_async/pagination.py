@@ -1,0 +1,128 @@
+"""Lazy iteration over list endpoints, following `meta.next_page_url`.
+
+A paginator sends nothing until it is iterated. It follows a next page only on the
+client's own origin and never reads the same page twice, so a hostile or broken
+`next_page_url` cannot send credentials elsewhere or loop forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from yarl import URL
+
+from ._convert import structure, structure_list
+from .errors import InvalidRequestError, PaginationError, ResponseDecodeError
+from .models import Page, PageMeta
+
+if TYPE_CHECKING:
+    from ._transport import Params, Transport
+
+__all__ = ["MAX_PAGE_SIZE", "AsyncPaginator"]
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 1000
+
+
+def _positive_int(name: str, value: object, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"{name} must be a positive integer, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidRequestError(f"{name} must be at most {maximum}, got {value!r}")
+    return value
+
+
+def _origin(url: URL) -> tuple[str, str, int | None]:
+    return (url.scheme.lower(), (url.host or "").lower(), url.port)
+
+
+class AsyncPaginator(Generic[T]):
+    """The items of a list endpoint, fetched page by page as they are consumed.
+
+    `async for item in paginator` yields every item; `paginator.pages()` yields each
+    `Page`; `await paginator.collect()` returns them all as a list. With `limit`, no more
+    than that many items are yielded and no page beyond them is fetched.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        url: URL,
+        params: Params,
+        *,
+        key: str,
+        model: type[T],
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> None:
+        if limit is not None:
+            _positive_int("limit", limit)
+        if page_size is not None:
+            _positive_int("page_size", page_size, MAX_PAGE_SIZE)
+        elif limit is not None:
+            page_size = min(limit, MAX_PAGE_SIZE)
+        if page_size is not None:
+            params = [*params, ("PageSize", str(page_size))]
+        self._transport = transport
+        self._url = url.extend_query(params) if params else url
+        self._key = key
+        self._model = model
+        self._limit = limit
+
+    def __repr__(self) -> str:
+        return f"<AsyncPaginator[{self._model.__name__}] {self._url}>"
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def collect(self) -> list[T]:
+        """Every item (up to `limit`), fetched now, as a list."""
+        items: list[T] = []
+        async for page in self.pages():
+            items.extend(page.items)
+        return items
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Each page in turn, its items cut so that no more than `limit` are yielded."""
+        remaining = self._limit
+        url: URL | None = self._url
+        seen: set[str] = set()
+        while url is not None:
+            seen.add(str(url))
+            data = await self._transport.request("GET", url)
+            page = self._read_page(data, url)
+            if remaining is not None:
+                if len(page.items) >= remaining:
+                    yield Page(items=page.items[:remaining], meta=page.meta)
+                    return
+                remaining -= len(page.items)
+            yield page
+            url = self._next_url(page.meta, url, seen)
+
+    def _read_page(self, data: dict[str, Any] | None, url: URL) -> Page[T]:
+        if data is None or not isinstance(data.get("meta"), dict):
+            raise ResponseDecodeError(f"GET {url} returned a list page without a meta block")
+        meta = structure(data["meta"], PageMeta)
+        key = meta.key if meta.key in data else self._key
+        if key not in data:
+            raise ResponseDecodeError(f"GET {url} returned a list page without {key!r}")
+        return Page(items=structure_list(data[key], self._model), meta=meta)
+
+    def _next_url(self, meta: PageMeta, current: URL, seen: set[str]) -> URL | None:
+        if not meta.next_page_url:
+            return None
+        url = current.join(URL(meta.next_page_url))
+        if _origin(url) != _origin(self._transport.origin):
+            raise PaginationError(
+                f"next_page_url is on another origin ({url.origin()}); not following it"
+            )
+        if str(url) in seen:
+            raise PaginationError(f"next_page_url {url} was already read: the list loops")
+        return url

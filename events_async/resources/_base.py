@@ -1,0 +1,99 @@
+"""What every resource manager shares: request helpers and input checks.
+
+Managers build a request (path, query, form), hand it to the transport, and turn the
+JSON it returns into a model. They never touch aiohttp.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._convert import structure
+from ..errors import InvalidRequestError, ResponseDecodeError
+from ..pagination import AsyncPaginator
+
+if TYPE_CHECKING:
+    from .._transport import Params, Transport
+
+__all__ = ["Resource", "check_sid", "check_text", "check_version", "wire_pairs"]
+
+T = TypeVar("T")
+
+_SID_PATTERNS = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}\Z") for prefix in ("DG", "DF")}
+
+
+def check_sid(value: object, prefix: str, name: str) -> str:
+    """`value` if it is a SID with `prefix` (DG sink, DF subscription), else raise."""
+    if not isinstance(value, str) or not _SID_PATTERNS[prefix].match(value):
+        raise InvalidRequestError(
+            f"{name} must be a {prefix} SID ({prefix} and 32 hex digits), got {value!r}"
+        )
+    return value
+
+
+def check_text(value: object, name: str) -> str:
+    """`value` if it is a non-empty string, else raise."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_version(value: object, name: str = "schema_version") -> int:
+    """`value` if it is a positive integer, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class Resource:
+    """Base of the resource managers: one transport, a few typed request helpers."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    async def _call(
+        self, method: str, model: type[T], *segments: str, form: Params | None = None
+    ) -> T:
+        url = self._transport.url_for("v1", *segments)
+        data = await self._transport.request(method, url, form=form)
+        if data is None:
+            raise ResponseDecodeError(f"{method} {url} returned no body; expected {model.__name__}")
+        return structure(data, model)
+
+    async def _delete(self, *segments: str) -> None:
+        await self._transport.request("DELETE", self._transport.url_for("v1", *segments))
+
+    def _list(
+        self,
+        model: type[T],
+        key: str,
+        *segments: str,
+        params: Params = (),
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncPaginator[T]:
+        return AsyncPaginator(
+            self._transport,
+            self._transport.url_for("v1", *segments),
+            params,
+            key=key,
+            model=model,
+            page_size=page_size,
+            limit=limit,
+        )
+
+
+def wire_pairs(**fields: Any) -> list[tuple[str, str]]:
+    """Query or form pairs from keyword fields: None left out, booleans as true/false."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        pairs.append((name, str(value)))
+    return pairs

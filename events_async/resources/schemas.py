@@ -1,0 +1,58 @@
+"""`client.schemas`: versioned schemas of event payloads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..models import Schema, SchemaVersion
+from ..pagination import AsyncPaginator
+from ._base import Resource, check_text, check_version
+
+if TYPE_CHECKING:
+    from .._transport import Transport
+
+__all__ = ["SchemaVersions", "Schemas"]
+
+
+class Schemas(Resource):
+    """Fetch schemas (`/v1/Schemas/{Id}`) and reach their versions."""
+
+    async def fetch(self, id: str) -> Schema:
+        """One schema, with its latest version number. FetchSchema."""
+        return await self._call("GET", Schema, "Schemas", check_text(id, "id"))
+
+    def versions(self, id: str) -> SchemaVersions:
+        """The versions of schema `id`."""
+        return SchemaVersions(self._transport, check_text(id, "id"))
+
+
+class SchemaVersions(Resource):
+    """List and fetch the versions of one schema (`/v1/Schemas/{Id}/Versions`)."""
+
+    def __init__(self, transport: Transport, schema_id: str) -> None:
+        super().__init__(transport)
+        self.schema_id = schema_id
+
+    def __repr__(self) -> str:
+        return f"<SchemaVersions of {self.schema_id!r}>"
+
+    def list(
+        self, *, page_size: int | None = None, limit: int | None = None
+    ) -> AsyncPaginator[SchemaVersion]:
+        """Every version of the schema. ListSchemaVersion."""
+        return self._list(
+            SchemaVersion,
+            "schema_versions",
+            "Schemas",
+            self.schema_id,
+            "Versions",
+            page_size=page_size,
+            limit=limit,
+        )
+
+    async def fetch(self, schema_version: int) -> SchemaVersion:
+        """One version by number. FetchSchemaVersion."""
+        version = str(check_version(schema_version))
+        return await self._call(
+            "GET", SchemaVersion, "Schemas", self.schema_id, "Versions", version
+        )
