@@ -77,6 +77,18 @@ def _lenient_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
     return structure_enum_or_str
 
 
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
 def _structure_any_dict(value: Any, _: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"expected an object, got {type(value).__name__}")
@@ -85,6 +97,8 @@ def _structure_any_dict(value: Any, _: Any) -> dict[str, Any]:
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=False)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
     conv.register_structure_hook_factory(_is_lenient_enum, _lenient_enum_hook)

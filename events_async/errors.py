@@ -74,7 +74,8 @@ class ApiError(EventsError):
         self.details = details
         self.method = method
         self.url = url
-        super().__init__(str(self))
+        # Not super(): in the undecodable classes the next in line is ResponseDecodeError.
+        Exception.__init__(self, str(self))
 
     def __str__(self) -> str:
         code = f" (code {self.code})" if self.code is not None else ""

@@ -1,0 +1,39 @@
+"""Constants and helpers the tests share."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from events_async import EventsClient
+
+DATA = Path(__file__).parent / "data"
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "s3cr3t-auth-token-value"
+API_KEY = "SK" + "fedcba9876543210" * 2
+API_SECRET = "s3cr3t-api-secret-value"
+SINK_SID = "DG" + "a" * 32
+SUBSCRIPTION_SID = "DF" + "a" * 32
+BASE = "https://events.twilio.com"
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on an ephemeral loopback port; yields its origin, e.g. http://127.0.0.1:1234."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+def loopback_client(base_url: str, **options: Any) -> EventsClient:
+    """A client with test credentials pointed at a loopback server."""
+    options.setdefault("max_retries", 0)
+    return EventsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=base_url, **options)
