@@ -1,0 +1,181 @@
+"""Bad input is refused before anything is sent; path parameters never change the path."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from aiohttp import web
+
+from events_async import (
+    EventsClient,
+    InvalidRequestError,
+    KinesisSinkConfiguration,
+    SubscribedType,
+    WebhookSinkConfiguration,
+)
+
+from .support import SINK_SID, SUBSCRIPTION_SID, loopback_client, serve
+
+WEBHOOK = WebhookSinkConfiguration(destination="https://example.com/events")
+
+BAD_CALLS: list[tuple[str, Callable[[EventsClient], Awaitable[Any]], str]] = [
+    ("sink sid pattern", lambda c: c.sinks.fetch("DF" + "a" * 32), "sid must be a DG SID"),
+    ("short sink sid", lambda c: c.sinks.delete("DG123"), "sid must be a DG SID"),
+    ("sink sid with newline", lambda c: c.sinks.fetch(SINK_SID + "\n"), "DG SID"),
+    ("subscription sid", lambda c: c.subscriptions.fetch(SINK_SID), "DF SID"),
+    ("sink sid not str", lambda c: c.sinks.fetch(None), "DG SID"),
+    (
+        "empty description",
+        lambda c: c.sinks.create(description=" ", sink_type="webhook", sink_configuration=WEBHOOK),
+        "description",
+    ),
+    (
+        "unknown sink type",
+        lambda c: c.sinks.create(description="d", sink_type="ftp", sink_configuration={"a": 1}),
+        "unknown sink_type 'ftp'",
+    ),
+    (
+        "config of another type",
+        lambda c: c.sinks.create(description="d", sink_type="kinesis", sink_configuration=WEBHOOK),
+        "does not configure a kinesis sink",
+    ),
+    (
+        "empty config",
+        lambda c: c.sinks.create(description="d", sink_type="webhook", sink_configuration={}),
+        "must not be empty",
+    ),
+    (
+        "config not a mapping",
+        lambda c: c.sinks.create(description="d", sink_type="webhook", sink_configuration="{}"),
+        "mapping or a typed",
+    ),
+    (
+        "config not serialisable",
+        lambda c: c.sinks.create(
+            description="d", sink_type="webhook", sink_configuration={"x": object()}
+        ),
+        "not JSON-serialisable",
+    ),
+    ("empty test id", lambda c: c.sinks.validate(SINK_SID, test_id=""), "test_id"),
+    ("unknown status", lambda c: c.sinks.list(status="broken").collect(), "unknown status"),
+    ("in_use not bool", lambda c: c.sinks.list(in_use="yes").collect(), "in_use"),
+    (
+        "no types",
+        lambda c: c.subscriptions.create(description="d", sink_sid=SINK_SID, types=[]),
+        "at least one",
+    ),
+    (
+        "types as one string",
+        lambda c: c.subscriptions.create(description="d", sink_sid=SINK_SID, types="com.x"),
+        "list of event types",
+    ),
+    (
+        "types item without type",
+        lambda c: c.subscriptions.create(
+            description="d", sink_sid=SINK_SID, types=[{"schema_version": 2}]
+        ),
+        "type",
+    ),
+    (
+        "types item of a wrong kind",
+        lambda c: c.subscriptions.create(description="d", sink_sid=SINK_SID, types=[42]),
+        "SubscribedType, a mapping or a type name",
+    ),
+    (
+        "schema version zero",
+        lambda c: c.subscriptions.create(
+            description="d", sink_sid=SINK_SID, types=[SubscribedType("com.x", 0)]
+        ),
+        "schema_version",
+    ),
+    (
+        "subscription update with nothing",
+        lambda c: c.subscriptions.update(SUBSCRIPTION_SID),
+        "needs description or sink_sid",
+    ),
+    (
+        "subscription update bad sink",
+        lambda c: c.subscriptions.update(SUBSCRIPTION_SID, sink_sid="nope"),
+        "sink_sid",
+    ),
+    ("list by bad sink", lambda c: c.subscriptions.list(sink_sid="DG1").collect(), "sink_sid"),
+    ("empty event type", lambda c: c.event_types.fetch(""), "type"),
+    ("empty schema id", lambda c: c.schemas.fetch(""), "id"),
+    ("schema version str", lambda c: c.schemas.versions("S").fetch("1"), "schema_version"),
+    ("schema id filter", lambda c: c.event_types.list(schema_id="").collect(), "schema_id"),
+    (
+        "subscribed events sid",
+        lambda c: c.subscriptions.subscribed_events("DF1").list().collect(),
+        "subscription_sid",
+    ),
+    (
+        "subscribed event version",
+        lambda c: c.subscriptions.subscribed_events(SUBSCRIPTION_SID).create(
+            type="com.x", schema_version=-1
+        ),
+        "schema_version",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "message"), BAD_CALLS, ids=[b[0] for b in BAD_CALLS])
+async def test_bad_input_is_refused_before_sending(
+    name: str, call: Callable[[EventsClient], Awaitable[Any]], message: str
+) -> None:
+    hits: list[str] = []
+
+    async def anything(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", anything)
+    async with serve(app) as origin, loopback_client(origin) as client:
+        with pytest.raises(InvalidRequestError, match=message) as caught:
+            await call(client)
+    assert isinstance(caught.value, ValueError)
+    assert hits == []
+
+
+def test_typed_configurations_match_their_sink_type() -> None:
+    kinesis = KinesisSinkConfiguration(arn="a", role_arn="r", external_id="e")
+    assert kinesis.arn == "a"
+
+
+HOSTILE_TYPES = [
+    "../../Sinks",
+    "..",
+    ".",
+    "a/b",
+    "a?PageSize=1",
+    "a#frag",
+    "with space",
+    "com.twilio.ünïcødé.事件",
+    "%2F",
+    "a\\b",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_TYPES)
+async def test_path_parameters_stay_one_segment(hostile: str) -> None:
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request.raw_path, dict(request.query)))
+        return web.json_response({"type": unquote(request.raw_path.rsplit("/", 1)[1])})
+
+    app = web.Application()
+    app.router.add_get("/v1/Subscriptions/{sid}/SubscribedEvents/{type}", record)
+    async with serve(app) as origin, loopback_client(origin) as client:
+        events = client.subscriptions.subscribed_events(SUBSCRIPTION_SID)
+        result = await events.fetch(hostile)
+
+    (raw_path, query) = seen[0]
+    assert raw_path.startswith(f"/v1/Subscriptions/{SUBSCRIPTION_SID}/SubscribedEvents/")
+    assert raw_path.count("/") == 5
+    assert query == {}
+    assert unquote(raw_path.rsplit("/", 1)[1]) == hostile
+    assert result.type == hostile

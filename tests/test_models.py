@@ -1,0 +1,157 @@
+"""Models and the converter: responses of both spec versions parse, leniently and typed."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+import yaml
+
+from events_async import (
+    EventType,
+    ResponseDecodeError,
+    Schema,
+    SchemaVersion,
+    Sink,
+    SinkStatus,
+    SinkTestResult,
+    SinkType,
+    SinkValidateResult,
+    SubscribedEvent,
+    Subscription,
+    WebhookSinkConfiguration,
+)
+from events_async._convert import parse_datetime, structure, unstructure
+
+from .support import DATA
+
+MODELS_BY_SCHEMA = {
+    "events.v1.event_type": EventType,
+    "events.v1.schema": Schema,
+    "events.v1.schema.schema_version": SchemaVersion,
+    "events.v1.sink": Sink,
+    "events.v1.sink.sink_test": SinkTestResult,
+    "events.v1.sink.sink_validate": SinkValidateResult,
+    "events.v1.subscription": Subscription,
+    "events.v1.subscription.subscribed_event": SubscribedEvent,
+}
+SPECS = ["twilio_events_v1.yaml", "twilio_events_v1.latest.yaml"]
+
+
+@functools.cache
+def _schemas(spec: str) -> dict[str, Any]:
+    document = yaml.safe_load((DATA / spec).read_text())
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    return schemas
+
+
+def _sample(name: str, prop: dict[str, Any], schemas: dict[str, Any]) -> Any:
+    """A value of the property's declared type, as the API would send it."""
+    if "$ref" in prop:
+        return schemas[prop["$ref"].rsplit("/", 1)[1]]["enum"][0]
+    if prop.get("format") == "date-time":
+        return "2020-08-13T13:28:20Z"
+    if prop.get("type") == "integer":
+        return 3
+    if prop.get("type") == "boolean":
+        return True
+    if prop.get("type") == "object" or name == "sink_configuration":
+        return {"key": "https://events.twilio.com/v1/x"}
+    return f"{name}-value"
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("schema_name", sorted(MODELS_BY_SCHEMA))
+def test_every_spec_property_parses_into_its_field(spec: str, schema_name: str) -> None:
+    schemas = _schemas(spec)
+    properties = schemas[schema_name]["properties"]
+    body = {name: _sample(name, prop, schemas) for name, prop in properties.items()}
+    model = MODELS_BY_SCHEMA[schema_name]
+
+    parsed = structure(body, model)
+
+    field_names = {f.name for f in attrs.fields(model)}
+    assert set(properties) <= field_names, "a spec property has no field"
+    for name in properties:
+        assert getattr(parsed, name) is not None, name
+
+
+@pytest.mark.parametrize("model", list(MODELS_BY_SCHEMA.values()))
+def test_an_empty_object_parses_with_every_field_none(model: type) -> None:
+    parsed = structure({}, model)
+    assert all(getattr(parsed, f.name) is None for f in attrs.fields(model))
+
+
+def test_unknown_fields_are_ignored_and_unknown_enum_values_kept() -> None:
+    sink = structure(
+        {"sid": "DG1", "sink_type": "carrier-pigeon", "status": "paused", "new_field": [1]}, Sink
+    )
+    assert sink.sink_type == "carrier-pigeon"
+    assert sink.status == "paused"
+
+
+def test_known_enum_values_become_members() -> None:
+    sink = structure({"sink_type": "email", "status": "active"}, Sink)
+    assert sink.sink_type is SinkType.EMAIL
+    assert sink.status is SinkStatus.ACTIVE
+    assert str(SinkType.EMAIL) == "email"
+    assert str(SinkStatus.ACTIVE) == "active"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2020-08-13T13:28:20Z", datetime(2020, 8, 13, 13, 28, 20, tzinfo=timezone.utc)),
+        ("2020-08-13T13:28:20.123Z", datetime(2020, 8, 13, 13, 28, 20, 123000, timezone.utc)),
+        (
+            "2020-08-13T15:28:20+02:00",
+            datetime(2020, 8, 13, 15, 28, 20, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        ("2020-08-13T13:28:20", datetime(2020, 8, 13, 13, 28, 20, tzinfo=timezone.utc)),
+        ("Thu, 13 Aug 2020 13:28:20 +0000", datetime(2020, 8, 13, 13, 28, 20, tzinfo=timezone.utc)),
+    ],
+)
+def test_date_times_become_aware(text: str, expected: datetime) -> None:
+    parsed = parse_datetime(text)
+    assert parsed == expected
+    assert parsed.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"date_created": "last tuesday"},
+        {"date_created": 1597325300},
+        {"sid": 42},
+        {"sink_type": 1},
+        {"links": ["not", "a", "map"]},
+        {"sink_configuration": "a string"},
+    ],
+)
+def test_wrong_shapes_raise_decode_errors(body: dict[str, Any]) -> None:
+    with pytest.raises(ResponseDecodeError, match="cannot read Sink"):
+        structure(body, Sink)
+
+
+def test_a_non_object_raises_a_decode_error() -> None:
+    with pytest.raises(ResponseDecodeError, match="expected a Sink object"):
+        structure(["sid"], Sink)
+
+
+def test_models_are_frozen_and_slotted() -> None:
+    sink = Sink(sid="DG1")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        sink.sid = "DG2"  # type: ignore[misc]
+    assert not hasattr(sink, "__dict__")
+
+
+def test_typed_configurations_unstructure_to_plain_json() -> None:
+    assert unstructure(WebhookSinkConfiguration("https://example.com")) == {
+        "destination": "https://example.com",
+        "method": "POST",
+        "batch_events": True,
+    }
+    assert unstructure({"a": 1}) == {"a": 1}
