@@ -1,0 +1,327 @@
+"""`FakeEventsServer`: a stateful, in-memory Events API v1 on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import contextlib
+import ipaddress
+import logging
+import secrets
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import attrs
+import orjson
+from aiohttp import web
+
+from ..client import EventsClient
+from .catalog import DEFAULT_CATALOG, Catalog
+from .faults import Fault, FaultPlan
+from .handlers import Handlers
+from .paging import Pager
+from .state import FakeAccount, FakeError, FakeSink
+
+__all__ = ["Exchange", "FakeEventsServer"]
+
+logger = logging.getLogger("events_async.testing")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TEST_EVENT_TYPE = "com.twilio.eventstreams.test-event"
+
+
+@attrs.frozen
+class Exchange:
+    """One request the fake answered, as recorded with `record=True`."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    form: list[tuple[str, str]]
+    status: int
+    body: bytes
+
+
+def _error_response(error: FakeError, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(
+        {
+            "code": error.code,
+            "message": error.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{error.code}",
+            "status": error.status,
+        },
+        status=error.status,
+        headers=headers,
+    )
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class FakeEventsServer:
+    """The Events API v1, in memory, on an ephemeral loopback port.
+
+    `async with FakeEventsServer() as fake:` starts it; `fake.url` is its origin and
+    `fake.client()` an `EventsClient` for its default account (`fake.account`). A fresh
+    fake holds the catalog but no sinks or subscriptions. More accounts come from
+    `add_account()`; faults are injected with `inject()` or `fail_next()`;
+    `request_count()` tells what was asked of it.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        catalog: Catalog = DEFAULT_CATALOG,
+        max_sinks: int = 100,
+        max_subscriptions: int = 100,
+        webhooks_start_active: bool = False,
+        seed: int | None = None,
+        record: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.catalog = catalog
+        self._limits: dict[str, Any] = {
+            "max_sinks": max_sinks,
+            "max_subscriptions": max_subscriptions,
+            "webhooks_start_active": webhooks_start_active,
+        }
+        self.accounts: dict[str, FakeAccount] = {}
+        self._api_keys: dict[str, FakeAccount] = {}
+        self.account = self.add_account()
+        self.faults = FaultPlan(seed)
+        self.pager = Pager(secrets.token_bytes(32))
+        self.requests: Counter[str] = Counter()
+        self.exchanges: list[Exchange] | None = [] if record else None
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._delivery_session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"<FakeEventsServer {self.url or 'not started'}>"
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on the loopback port; `url` is set once this returns."""
+        app = web.Application(middlewares=[self._middleware])
+        app.add_routes(Handlers(self).routes())
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        sockets = self._runner.addresses
+        port = sockets[0][1]
+        self.url = f"http://{self.host}:{port}"
+
+    async def stop(self) -> None:
+        """Finish test-event deliveries and stop listening; safe to call twice."""
+        if self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+        if self._delivery_session is not None:
+            await self._delivery_session.close()
+            self._delivery_session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeEventsServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # accounts and clients ----------------------------------------------------------------
+
+    def add_account(self) -> FakeAccount:
+        """A new, empty account with its own SID and auth token."""
+        account = FakeAccount.new(self.catalog, **self._limits)
+        self.accounts[account.sid] = account
+        return account
+
+    def add_api_key(self, account: FakeAccount | None = None) -> tuple[str, str]:
+        """A new API key SID and secret for `account` (default: the default account)."""
+        account = account or self.account
+        key, secret = account.add_api_key()
+        self._api_keys[key] = account
+        return key, secret
+
+    def client(self, account: FakeAccount | None = None, **options: Any) -> EventsClient:
+        """An `EventsClient` for this fake, signed in as `account` (default: the default)."""
+        if not self.url:
+            raise RuntimeError("start the FakeEventsServer before asking it for a client")
+        account = account or self.account
+        return EventsClient(account.sid, account.auth_token, base_url=self.url, **options)
+
+    def authenticate(self, request: web.Request) -> FakeAccount:
+        """The account whose credentials the request carries, or a 401."""
+        refused = FakeError(401, 20003, "Authentication Error - invalid username")
+        header = request.headers.get("Authorization", "")
+        try:
+            credentials = aiohttp.BasicAuth.decode(header)
+        except (ValueError, binascii.Error):
+            raise refused from None
+        account = self.accounts.get(credentials.login)
+        if account is not None and secrets.compare_digest(credentials.password, account.auth_token):
+            return account
+        account = self._api_keys.get(credentials.login)
+        if account is not None and secrets.compare_digest(
+            credentials.password, account.api_keys[credentials.login]
+        ):
+            return account
+        raise refused
+
+    def test_id(self, sink_sid: str, account: FakeAccount | None = None) -> str | None:
+        """The id of the last test event sent to a sink: what `validate` must quote."""
+        return (account or self.account).sink(sink_sid).test_id
+
+    # faults and counts -------------------------------------------------------------------
+
+    def inject(self, fault: Fault) -> Fault:
+        """Put a fault in force (see `events_async.testing.faults`)."""
+        return self.faults.add(fault)
+
+    def fail_next(
+        self,
+        route: str = "*",
+        *,
+        status: int = 503,
+        times: int = 1,
+        retry_after: float | None = None,
+    ) -> Fault:
+        """Answer the next `times` matching requests with `status` and Twilio's error JSON."""
+        return self.inject(Fault(route, status=status, times=times, retry_after=retry_after))
+
+    def request_count(self, route: str = "*") -> int:
+        """Requests received for `route` ("GET /v1/Sinks/{Sid}", "POST *" or "*")."""
+        probe = Fault(route)
+        return sum(
+            count for key, count in self.requests.items() if probe.matches(*key.split(" ", 1))
+        )
+
+    # the middleware ----------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        info = request.match_info
+        route = info.route.resource.canonical if info.route.resource is not None else request.path
+        self.requests[f"{request.method} {route}"] += 1
+        delay, fault = self.faults.pick(request.method, route)
+        if delay:
+            await asyncio.sleep(delay)
+        if fault is not None and not fault.after:
+            return self._misbehave(request, fault)
+        response = await self._answer(request, handler)
+        if fault is not None:
+            return self._misbehave(request, fault)
+        if self.exchanges is not None:
+            await self._record(request, response)
+        return response
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except FakeError as error:
+            return _error_response(error)
+        except web.HTTPNotFound:
+            return _error_response(
+                FakeError(404, 20404, f"The requested resource {request.path} was not found")
+            )
+        except web.HTTPMethodNotAllowed:
+            return _error_response(FakeError(405, 20004, "Method not allowed"))
+
+    def _misbehave(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        if fault.drop:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
+        if fault.malformed:
+            return web.Response(status=200, body=b'{"sid": "DG', content_type="application/json")
+        status = fault.status or 500
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        code = 20429 if status == 429 else 20500 if status >= 500 else 20001
+        message = "Too Many Requests" if status == 429 else "Injected fault"
+        return _error_response(FakeError(status, code, message), headers)
+
+    async def _record(self, request: web.Request, response: web.StreamResponse) -> None:
+        form = await request.post() if request.method == "POST" else {}
+        body = response.body if isinstance(response, web.Response) else b""
+        assert self.exchanges is not None
+        self.exchanges.append(
+            Exchange(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                form=[(k, v) for k, v in form.items() if isinstance(v, str)],
+                status=response.status,
+                body=body if isinstance(body, bytes) else b"",
+            )
+        )
+
+    # test events -------------------------------------------------------------------------
+
+    def deliver_test_event(self, sink: FakeSink) -> None:
+        """POST the CloudEvents test event to a webhook sink on a loopback address."""
+        destination = sink.sink_configuration.get("destination")
+        if sink.sink_type != "webhook" or not isinstance(destination, str):
+            return
+        if not _is_loopback(destination):
+            logger.info("not contacting %s: the fake only delivers to loopback", destination)
+            return
+        event = {
+            "specversion": "1.0",
+            "type": TEST_EVENT_TYPE,
+            "source": f"/v1/Sinks/{sink.sid}",
+            "id": str(uuid.uuid4()),
+            "dataschema": "https://events-schemas.twilio.com/EventStreams.TestSink/1",
+            "datacontenttype": "application/json",
+            "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "data": {"test_id": sink.test_id},
+        }
+        batch = sink.sink_configuration.get("batch_events", True) is not False
+        method = str(sink.sink_configuration.get("method", "POST")).upper()
+        task = asyncio.create_task(
+            self._post_event(destination, method, [event] if batch else event)
+        )
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _post_event(self, destination: str, method: str, payload: Any) -> None:
+        if self._delivery_session is None:
+            self._delivery_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        batch = isinstance(payload, list)
+        content_type = (
+            "application/cloudevents-batch+json" if batch else "application/cloudevents+json"
+        )
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+            async with self._delivery_session.request(
+                method,
+                destination,
+                data=orjson.dumps(payload),
+                headers={"Content-Type": content_type},
+            ) as response:
+                await response.read()

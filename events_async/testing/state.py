@@ -1,0 +1,294 @@
+"""The fake's in-memory state and Twilio's rules for it, free of HTTP.
+
+Every rule violation raises `FakeError`, which the server renders as Twilio's error JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+from .catalog import Catalog
+
+__all__ = [
+    "FakeAccount",
+    "FakeError",
+    "FakeSink",
+    "FakeSubscribedEvent",
+    "FakeSubscription",
+    "bad_request",
+    "not_found",
+]
+
+SINK_TYPES = ("kinesis", "webhook", "segment", "email")
+SINK_STATUSES = ("initialized", "validating", "active", "failed")
+_REQUIRED_CONFIGURATION = {
+    "kinesis": ("arn", "role_arn", "external_id"),
+    "webhook": ("destination",),
+    "segment": ("write_key",),
+    "email": (),
+}
+
+_sequence = itertools.count(1)
+
+
+class FakeError(Exception):
+    """A request the fake refuses, with Twilio's status, code and message."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def bad_request(message: str) -> FakeError:
+    """Twilio's 400: invalid parameter (20001)."""
+    return FakeError(400, 20001, message)
+
+
+def not_found(message: str) -> FakeError:
+    """Twilio's 404: the requested resource was not found (20404)."""
+    return FakeError(404, 20404, message)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+@attrs.define
+class FakeSink:
+    """A sink as the fake stores it."""
+
+    sid: str
+    description: str
+    sink_type: str
+    sink_configuration: dict[str, Any]
+    status: str = "initialized"
+    test_id: str | None = None
+    date_created: datetime = attrs.field(factory=_now)
+    date_updated: datetime = attrs.field(factory=_now)
+    seq: int = attrs.field(factory=lambda: next(_sequence))
+
+
+@attrs.define
+class FakeSubscribedEvent:
+    """One event type of a subscription."""
+
+    type: str
+    schema_version: int
+    seq: int = attrs.field(factory=lambda: next(_sequence))
+
+
+@attrs.define
+class FakeSubscription:
+    """A subscription and its subscribed events, by type."""
+
+    sid: str
+    description: str
+    sink_sid: str
+    events: dict[str, FakeSubscribedEvent] = attrs.field(factory=dict)
+    date_created: datetime = attrs.field(factory=_now)
+    date_updated: datetime = attrs.field(factory=_now)
+    seq: int = attrs.field(factory=lambda: next(_sequence))
+
+
+@attrs.define
+class FakeAccount:
+    """One account: its credentials, sinks and subscriptions, and the limits on them."""
+
+    sid: str
+    auth_token: str
+    catalog: Catalog
+    api_keys: dict[str, str] = attrs.field(factory=dict)
+    sinks: dict[str, FakeSink] = attrs.field(factory=dict)
+    subscriptions: dict[str, FakeSubscription] = attrs.field(factory=dict)
+    max_sinks: int = 100
+    max_subscriptions: int = 100
+    webhooks_start_active: bool = False
+
+    @classmethod
+    def new(cls, catalog: Catalog, **limits: Any) -> FakeAccount:
+        """An account with a fresh SID and auth token."""
+        return cls(sid=_sid("AC"), auth_token=secrets.token_hex(16), catalog=catalog, **limits)
+
+    def add_api_key(self) -> tuple[str, str]:
+        """A new API key SID and secret that authenticate as this account."""
+        key, secret = _sid("SK"), secrets.token_urlsafe(24)
+        self.api_keys[key] = secret
+        return key, secret
+
+    # sinks -------------------------------------------------------------------------------
+
+    def create_sink(self, description: str, sink_type: str, configuration: str) -> FakeSink:
+        if sink_type not in SINK_TYPES:
+            raise bad_request(f"SinkType must be one of {', '.join(SINK_TYPES)}")
+        try:
+            parsed = json.loads(configuration)
+        except ValueError:
+            raise bad_request("SinkConfiguration must be a JSON object") from None
+        if not isinstance(parsed, dict):
+            raise bad_request("SinkConfiguration must be a JSON object")
+        missing = [k for k in _REQUIRED_CONFIGURATION[sink_type] if not parsed.get(k)]
+        if missing:
+            raise bad_request(f"SinkConfiguration for {sink_type} needs {', '.join(missing)}")
+        if len(self.sinks) >= self.max_sinks:
+            raise bad_request(f"an account may have at most {self.max_sinks} sinks")
+        active = sink_type == "webhook" and self.webhooks_start_active
+        sink = FakeSink(
+            sid=_sid("DG"),
+            description=description,
+            sink_type=sink_type,
+            sink_configuration=parsed,
+            status="active" if active else "initialized",
+        )
+        self.sinks[sink.sid] = sink
+        return sink
+
+    def sink(self, sid: str) -> FakeSink:
+        try:
+            return self.sinks[sid]
+        except KeyError:
+            raise not_found(f"The requested resource /Sinks/{sid} was not found") from None
+
+    def update_sink(self, sid: str, description: str) -> FakeSink:
+        sink = self.sink(sid)
+        sink.description = description
+        sink.date_updated = _now()
+        return sink
+
+    def delete_sink(self, sid: str) -> None:
+        self.sink(sid)
+        if any(s.sink_sid == sid for s in self.subscriptions.values()):
+            raise bad_request(f"Sink {sid} is used by a subscription; delete that first")
+        del self.sinks[sid]
+
+    def list_sinks(self, in_use: bool | None, status: str | None) -> list[FakeSink]:
+        used = {s.sink_sid for s in self.subscriptions.values()}
+        return [
+            sink
+            for sink in self.sinks.values()
+            if (in_use is None or (sink.sid in used) == in_use)
+            and (status is None or sink.status == status)
+        ]
+
+    def start_test(self, sid: str) -> FakeSink:
+        sink = self.sink(sid)
+        sink.test_id = str(uuid.uuid4())
+        if sink.status != "active":
+            sink.status = "validating"
+        sink.date_updated = _now()
+        return sink
+
+    def validate(self, sid: str, test_id: str) -> FakeSink:
+        sink = self.sink(sid)
+        if sink.test_id is None:
+            raise bad_request(f"Sink {sid} has not been tested; test it first")
+        if test_id != sink.test_id:
+            raise bad_request("TestId does not match the test event sent to the sink")
+        sink.status = "active"
+        sink.date_updated = _now()
+        return sink
+
+    # subscriptions -----------------------------------------------------------------------
+
+    def _active_sink(self, sid: str) -> FakeSink:
+        sink = self.sinks.get(sid)
+        if sink is None:
+            raise bad_request(f"Sink {sid} does not exist")
+        if sink.status != "active":
+            raise bad_request(f"Sink {sid} is {sink.status}; a subscription needs an active sink")
+        return sink
+
+    def subscribed_event(self, type: str, schema_version: int | None) -> FakeSubscribedEvent:
+        """A subscribed event checked against the catalog; None picks the latest version."""
+        entry = self.catalog.types.get(type)
+        if entry is None:
+            raise bad_request(f"Event type {type!r} does not exist")
+        latest = self.catalog.schemas[entry.schema_id].latest_version
+        if schema_version is None:
+            schema_version = latest
+        elif not 1 <= schema_version <= latest:
+            raise bad_request(f"{type} has schema versions 1 to {latest}, not {schema_version}")
+        return FakeSubscribedEvent(type=type, schema_version=schema_version)
+
+    def create_subscription(
+        self, description: str, sink_sid: str, types: list[tuple[str, int | None]]
+    ) -> FakeSubscription:
+        self._active_sink(sink_sid)
+        events: dict[str, FakeSubscribedEvent] = {}
+        for type, version in types:
+            if type in events:
+                raise bad_request(f"Event type {type} is listed twice")
+            events[type] = self.subscribed_event(type, version)
+        if len(self.subscriptions) >= self.max_subscriptions:
+            raise bad_request(f"an account may have at most {self.max_subscriptions} subscriptions")
+        subscription = FakeSubscription(
+            sid=_sid("DF"), description=description, sink_sid=sink_sid, events=events
+        )
+        self.subscriptions[subscription.sid] = subscription
+        return subscription
+
+    def subscription(self, sid: str) -> FakeSubscription:
+        try:
+            return self.subscriptions[sid]
+        except KeyError:
+            raise not_found(f"The requested resource /Subscriptions/{sid} was not found") from None
+
+    def update_subscription(
+        self, sid: str, description: str | None, sink_sid: str | None
+    ) -> FakeSubscription:
+        subscription = self.subscription(sid)
+        if sink_sid is not None:
+            self._active_sink(sink_sid)
+            subscription.sink_sid = sink_sid
+        if description is not None:
+            subscription.description = description
+        subscription.date_updated = _now()
+        return subscription
+
+    def delete_subscription(self, sid: str) -> None:
+        self.subscription(sid)
+        del self.subscriptions[sid]
+
+    def list_subscriptions(self, sink_sid: str | None) -> list[FakeSubscription]:
+        return [
+            s for s in self.subscriptions.values() if sink_sid is None or s.sink_sid == sink_sid
+        ]
+
+    def add_subscribed_event(
+        self, sid: str, type: str, schema_version: int | None
+    ) -> FakeSubscribedEvent:
+        subscription = self.subscription(sid)
+        if type in subscription.events:
+            raise bad_request(f"{sid} already subscribes to {type}")
+        event = subscription.events[type] = self.subscribed_event(type, schema_version)
+        return event
+
+    def find_subscribed_event(self, sid: str, type: str) -> FakeSubscribedEvent:
+        event = self.subscription(sid).events.get(type)
+        if event is None:
+            raise not_found(f"Subscription {sid} has no subscribed event {type}")
+        return event
+
+    def update_subscribed_event(
+        self, sid: str, type: str, schema_version: int | None
+    ) -> FakeSubscribedEvent:
+        event = self.find_subscribed_event(sid, type)
+        if schema_version is not None:
+            event.schema_version = self.subscribed_event(type, schema_version).schema_version
+        return event
+
+    def delete_subscribed_event(self, sid: str, type: str) -> None:
+        self.find_subscribed_event(sid, type)
+        del self.subscriptions[sid].events[type]
