@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,19 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         yield str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+
+
+def basic_auth(login: str, password: str) -> str:
+    """An `Authorization` header value (aiohttp deprecates BasicAuth)."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+def decode_basic_auth(header: str) -> tuple[str, str]:
+    """(login, password) from an `Authorization` header value."""
+    scheme, _, encoded = header.partition(" ")
+    assert scheme == "Basic"
+    login, _, password = base64.b64decode(encoded).decode().partition(":")
+    return login, password
 
 
 def loopback_client(base_url: str, **options: Any) -> EventsClient:

@@ -14,6 +14,7 @@ from .support import (
     API_SECRET,
     AUTH_TOKEN,
     SINK_SID,
+    decode_basic_auth,
     loopback_client,
     serve,
 )
@@ -87,8 +88,7 @@ async def test_headers_name_the_library_and_authenticate() -> None:
     headers = seen[0].headers
     assert headers["User-Agent"].startswith(f"events-async/{__version__} aiohttp/")
     assert headers["Accept"] == "application/json"
-    auth = aiohttp.BasicAuth.decode(headers["Authorization"])
-    assert (auth.login, auth.password) == (ACCOUNT_SID, AUTH_TOKEN)
+    assert decode_basic_auth(headers["Authorization"]) == (ACCOUNT_SID, AUTH_TOKEN)
 
 
 async def test_api_key_and_secret_authenticate_instead_of_the_token() -> None:
@@ -97,8 +97,7 @@ async def test_api_key_and_secret_authenticate_instead_of_the_token() -> None:
         client = EventsClient(api_key=API_KEY, api_secret=API_SECRET, base_url=origin)
         async with client:
             await client.sinks.fetch(SINK_SID)
-    auth = aiohttp.BasicAuth.decode(seen[0].headers["Authorization"])
-    assert (auth.login, auth.password) == (API_KEY, API_SECRET)
+    assert decode_basic_auth(seen[0].headers["Authorization"]) == (API_KEY, API_SECRET)
 
 
 def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

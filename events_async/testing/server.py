@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import binascii
 import contextlib
 import ipaddress
@@ -59,6 +60,19 @@ def _error_response(error: FakeError, headers: dict[str, str] | None = None) -> 
         status=error.status,
         headers=headers,
     )
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """(login, password) from a Basic `Authorization` header, or None."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    login, colon, password = decoded.partition(":")
+    return (login, password) if colon else None
 
 
 def _is_loopback(url: str) -> bool:
