@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import subprocess
 import sys
@@ -109,6 +110,19 @@ async def test_missing_or_wrong_credentials_get_401_with_code_20003(
     assert caught.value.code == 20003
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer abc", "Basic !!!not-base64!!!", "Basic " + base64.b64encode(b"no-colon").decode()],
+)
+async def test_malformed_authorization_headers_get_401(fake: FakeEventsServer, header: str) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{fake.url}/v1/Types", headers={"Authorization": header}) as response,
+    ):
+        assert response.status == 401
+        assert (await response.json())["code"] == 20003
+
+
 async def test_api_keys_authenticate_as_their_account(fake: FakeEventsServer) -> None:
     key, secret = fake.add_api_key()
     async with EventsClient(api_key=key, api_secret=secret, base_url=fake.url) as client:
@@ -182,7 +196,72 @@ async def test_sids_dates_urls_and_links_look_like_twilio(
             400,
             20001,
         ),
+        (
+            "POST",
+            "/v1/Sinks",
+            {"Description": "d", "SinkType": "kinesis", "SinkConfiguration": "{"},
+            None,
+            400,
+            20001,
+        ),
         ("GET", "/v1/Sinks/DG123", None, None, 400, 20001),
+        (
+            "POST",
+            "/v1/Subscriptions",
+            {"Description": "d", "SinkSid": "DG" + "0" * 32, "Types": "not json"},
+            None,
+            400,
+            20001,
+        ),
+        (
+            "POST",
+            "/v1/Subscriptions",
+            {"Description": "d", "SinkSid": "DG" + "0" * 32, "Types": "[1]"},
+            None,
+            400,
+            20001,
+        ),
+        (
+            "POST",
+            "/v1/Subscriptions",
+            {
+                "Description": "d",
+                "SinkSid": "DG" + "0" * 32,
+                "Types": '{"type": "x", "schema_version": "2"}',
+            },
+            None,
+            400,
+            20001,
+        ),
+        (
+            "POST",
+            "/v1/Subscriptions",
+            {
+                "Description": "d",
+                "SinkSid": "DG" + "0" * 32,
+                "Types": '{"type": "com.twilio.messaging.message.sent"}',
+            },
+            None,
+            400,
+            20001,
+        ),
+        (
+            "POST",
+            "/v1/Subscriptions/DF" + "0" * 32 + "/SubscribedEvents",
+            {"Type": "t", "SchemaVersion": "two"},
+            None,
+            400,
+            20001,
+        ),
+        (
+            "POST",
+            "/v1/Subscriptions/DF" + "0" * 32 + "/SubscribedEvents",
+            {"Type": "t"},
+            None,
+            404,
+            20404,
+        ),
+        ("GET", "/v1/Subscriptions/DF" + "0" * 32, None, None, 404, 20404),
         ("GET", "/v1/Sinks/DG" + "0" * 32, None, None, 404, 20404),
         ("GET", "/v1/Sinks", None, {"PageSize": "0"}, 400, 20001),
         ("GET", "/v1/Sinks", None, {"PageSize": "1001"}, 400, 20001),
