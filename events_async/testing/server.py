@@ -92,7 +92,8 @@ class FakeEventsServer:
     `fake.client()` an `EventsClient` for its default account (`fake.account`). A fresh
     fake holds the catalog but no sinks or subscriptions. More accounts come from
     `add_account()`; faults are injected with `inject()` or `fail_next()`;
-    `request_count()` tells what was asked of it.
+    `request_count()` tells what was asked of it, and `peak_in_flight` the most requests
+    it was answering at once.
     """
 
     def __init__(
@@ -121,6 +122,8 @@ class FakeEventsServer:
         self.faults = FaultPlan(seed)
         self.pager = Pager(secrets.token_bytes(32))
         self.requests: Counter[str] = Counter()
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.exchanges: list[Exchange] | None = [] if record else None
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -136,7 +139,9 @@ class FakeEventsServer:
         """Listen on the loopback port; `url` is set once this returns."""
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(Handlers(self).routes())
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -242,17 +247,22 @@ class FakeEventsServer:
         info = request.match_info
         route = info.route.resource.canonical if info.route.resource is not None else request.path
         self.requests[f"{request.method} {route}"] += 1
-        delay, fault = self.faults.pick(request.method, route)
-        if delay:
-            await asyncio.sleep(delay)
-        if fault is not None and not fault.after:
-            return self._misbehave(request, fault)
-        response = await self._answer(request, handler)
-        if fault is not None:
-            return self._misbehave(request, fault)
-        if self.exchanges is not None:
-            await self._record(request, response)
-        return response
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            delay, fault = self.faults.pick(request.method, route)
+            if delay:
+                await asyncio.sleep(delay)
+            if fault is not None and not fault.after:
+                return self._misbehave(request, fault)
+            response = await self._answer(request, handler)
+            if fault is not None:
+                return self._misbehave(request, fault)
+            if self.exchanges is not None:
+                await self._record(request, response)
+            return response
+        finally:
+            self.in_flight -= 1
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
