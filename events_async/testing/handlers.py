@@ -97,10 +97,10 @@ class Handlers:
         """Every operation of the Events API v1, each behind the account's credentials."""
         routes: list[tuple[str, str, AccountHandler]] = [
             ("GET", "/v1/Types", self.list_event_types),
-            ("GET", "/v1/Types/{Type}", self.fetch_event_type),
-            ("GET", "/v1/Schemas/{Id}", self.fetch_schema),
-            ("GET", "/v1/Schemas/{Id}/Versions", self.list_schema_versions),
-            ("GET", "/v1/Schemas/{Id}/Versions/{SchemaVersion}", self.fetch_schema_version),
+            ("GET", "/v1/Types/{Type:[^/]+}", self.fetch_event_type),
+            ("GET", "/v1/Schemas/{Id:[^/]+}", self.fetch_schema),
+            ("GET", "/v1/Schemas/{Id:[^/]+}/Versions", self.list_schema_versions),
+            ("GET", "/v1/Schemas/{Id:[^/]+}/Versions/{SchemaVersion}", self.fetch_schema_version),
             ("POST", "/v1/Sinks", self.create_sink),
             ("GET", "/v1/Sinks", self.list_sinks),
             ("GET", "/v1/Sinks/{Sid}", self.fetch_sink),
@@ -125,17 +125,17 @@ class Handlers:
             ),
             (
                 "GET",
-                "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type}",
+                "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type:[^/]+}",
                 self.fetch_subscribed_event,
             ),
             (
                 "POST",
-                "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type}",
+                "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type:[^/]+}",
                 self.update_subscribed_event,
             ),
             (
                 "DELETE",
-                "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type}",
+                "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type:[^/]+}",
                 self.delete_subscribed_event,
             ),
         ]
