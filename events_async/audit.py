@@ -1,0 +1,303 @@
+"""Bulk, concurrent audits of an account's Event Streams set-up.
+
+`audit_account(client)` reads the sinks, the subscriptions, the subscribed events of
+every subscription (concurrently, bounded), the event-type catalog and the latest
+version of every schema in use, and reports what is wrong as `Finding`s:
+
+| code | severity | subject |
+|---|---|---|
+| SUBSCRIPTION_SINK_MISSING | error | subscription SID: its sink does not exist |
+| SUBSCRIPTION_SINK_NOT_ACTIVE | error | subscription SID: its sink is not active |
+| SINK_FAILED | error | sink SID |
+| SINK_NOT_VALIDATED | warning | sink SID: initialized or validating |
+| SINK_UNUSED | warning | sink SID: no subscription delivers to it |
+| SUBSCRIPTION_EMPTY | warning | subscription SID: no subscribed events |
+| EVENT_TYPE_UNKNOWN | error | event type: subscribed but not in the catalog |
+| EVENT_TYPE_DEPRECATED | warning | event type: its catalog status is not available |
+| SCHEMA_VERSION_OUTDATED | info | subscription SID: a type below its schema's latest |
+| DUPLICATE_DELIVERY | warning | sink SID: one event type delivered to it twice |
+| WEBHOOK_INSECURE | warning | sink SID: a webhook destination that is not https |
+| AUDIT_INCOMPLETE | error | the part that could not be read |
+
+A part that cannot be read becomes an AUDIT_INCOMPLETE finding; the rest of the audit
+goes on, and no finding is drawn from data that was not read.
+
+`AuditReport.to_json()` gives this stable document (schema "events_async.audit/1"):
+
+```
+{"schema": "events_async.audit/1", "account_sid": str | null,
+ "started_at": ISO 8601, "duration_seconds": float,
+ "totals": {"sinks", "subscriptions", "subscribed_events", "event_types",
+            "errors", "warnings", "info": int},
+ "findings": [{"severity": "error" | "warning" | "info", "code": str,
+               "subject": str, "message": str}, ...]}
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import aiohttp
+import attrs
+
+from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
+from .client import EventsClient
+from .errors import AuthenticationError, EventsError
+from .models import Schema, SubscribedEvent, Subscription
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "AuditReport",
+    "Finding",
+    "Progress",
+    "Severity",
+    "audit_account",
+    "audit_accounts",
+]
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+"""Called with (parts done, parts known) as the audit advances; the total can grow."""
+
+REPORT_SCHEMA = "events_async.audit/1"
+DEFAULT_CONCURRENCY = 10
+
+
+@attrs.frozen
+class AuditReport:
+    """What an audit of one account found, and how much it read."""
+
+    account_sid: str | None
+    started_at: datetime
+    duration_seconds: float
+    findings: list[Finding]
+    sinks: int = 0
+    subscriptions: int = 0
+    subscribed_events: int = 0
+    event_types: int = 0
+    authentication_failed: bool = False
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any finding is an error."""
+        return self.count(Severity.ERROR) > 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the documented JSON document (see the module docstring)."""
+        return {
+            "schema": REPORT_SCHEMA,
+            "account_sid": self.account_sid,
+            "started_at": self.started_at.isoformat().replace("+00:00", "Z"),
+            "duration_seconds": round(self.duration_seconds, 3),
+            "totals": {
+                "sinks": self.sinks,
+                "subscriptions": self.subscriptions,
+                "subscribed_events": self.subscribed_events,
+                "event_types": self.event_types,
+                "errors": self.count(Severity.ERROR),
+                "warnings": self.count(Severity.WARNING),
+                "info": self.count(Severity.INFO),
+            },
+            "findings": [
+                {
+                    "severity": f.severity.value,
+                    "code": f.code,
+                    "subject": f.subject,
+                    "message": f.message,
+                }
+                for f in self.findings
+            ],
+        }
+
+    def summary(self) -> str:
+        """A readable report: one headline, then one line per finding."""
+        headline = (
+            f"Audit of {self.account_sid or 'account'}: {self.sinks} sinks, "
+            f"{self.subscriptions} subscriptions, {self.subscribed_events} subscribed events "
+            f"in {self.duration_seconds:.2f}s: {self.count(Severity.ERROR)} errors, "
+            f"{self.count(Severity.WARNING)} warnings, {self.count(Severity.INFO)} info"
+        )
+        if not self.findings:
+            return headline + "\nNo problems found."
+        code_width = max(len(f.code) for f in self.findings)
+        subject_width = max(len(f.subject) for f in self.findings)
+        lines = [headline]
+        for f in self.findings:
+            lines.append(
+                f"{f.severity.value.upper():<8} {f.code:<{code_width}}  "
+                f"{f.subject:<{subject_width}}  {f.message}"
+            )
+        return "\n".join(lines)
+
+
+class _Audit:
+    """One audit run: bounded concurrent reads, failures collected, progress reported."""
+
+    def __init__(self, client: EventsClient, concurrency: int, progress: Progress | None) -> None:
+        self.client = client
+        self.slots = asyncio.Semaphore(concurrency)
+        self.progress = progress
+        self.done = 0
+        self.known = 0
+        self.failures: list[Finding] = []
+        self.authentication_failed = False
+
+    async def read(self, part: str, read: Callable[[], Awaitable[T]]) -> T | None:
+        """`read()` under the concurrency bound; None (and a finding) if it failed."""
+        self.known += 1
+        self._report()
+        try:
+            async with self.slots:
+                return await read()
+        except EventsError as error:
+            if isinstance(error, AuthenticationError):
+                self.authentication_failed = True
+            self.failures.append(
+                Finding(Severity.ERROR, "AUDIT_INCOMPLETE", part, f"could not read {part}: {error}")
+            )
+            return None
+        finally:
+            self.done += 1
+            self._report()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.known)
+
+    async def run(self) -> AuditData:
+        client = self.client
+        catalog_task = asyncio.create_task(
+            self.read("event types", client.event_types.list(page_size=1000).collect)
+        )
+        sinks_task = asyncio.create_task(
+            self.read("sinks", client.sinks.list(page_size=1000).collect)
+        )
+        subscriptions = await self.read(
+            "subscriptions", client.subscriptions.list(page_size=1000).collect
+        )
+        catalog = await catalog_task
+        schema_of = {t.type: t.schema_id for t in catalog or ()}
+        schemas: dict[str, asyncio.Task[Schema | None]] = {}
+
+        async def events_of(subscription: Subscription) -> list[SubscribedEvent] | None:
+            sid = subscription.sid or ""
+            events = await self.read(
+                sid, client.subscriptions.subscribed_events(sid).list(page_size=1000).collect
+            )
+            for event in events or ():
+                schema_id = schema_of.get(event.type)
+                if schema_id is not None and schema_id not in schemas:
+                    schemas[schema_id] = asyncio.create_task(
+                        self.read(f"schema {schema_id}", _bind(client.schemas.fetch, schema_id))
+                    )
+            return events
+
+        subscribed = await asyncio.gather(*(events_of(s) for s in subscriptions or ()))
+        fetched = await asyncio.gather(*schemas.values())
+        return AuditData(
+            sinks=await sinks_task,
+            subscriptions=subscriptions,
+            subscribed_events={
+                s.sid or "": events
+                for s, events in zip(subscriptions or (), subscribed, strict=True)
+            },
+            catalog=catalog,
+            latest_versions={
+                schema_id: schema.latest_version
+                for schema_id, schema in zip(schemas, fetched, strict=True)
+                if schema is not None and schema.latest_version is not None
+            },
+        )
+
+
+def _bind(fetch: Callable[[str], Awaitable[T]], argument: str) -> Callable[[], Awaitable[T]]:
+    return lambda: fetch(argument)
+
+
+async def audit_account(
+    client: EventsClient,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Audit the account `client` signs in as; see the module docstring for the findings.
+
+    At most `concurrency` of the audit's reads are in flight at once (the client's own
+    `max_concurrency` applies too). Nothing raises for an unreadable part: it becomes an
+    AUDIT_INCOMPLETE finding.
+    """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
+    started_at = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+    audit = _Audit(client, concurrency, progress)
+    data = await audit.run()
+    findings = sorted(
+        [*audit.failures, *find_problems(data)],
+        key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.subject),
+    )
+    return AuditReport(
+        account_sid=client.account_sid,
+        started_at=started_at,
+        duration_seconds=time.perf_counter() - clock,
+        findings=findings,
+        sinks=len(data.sinks or ()),
+        subscriptions=len(data.subscriptions or ()),
+        subscribed_events=sum(len(e or ()) for e in data.subscribed_events.values()),
+        event_types=len(data.catalog or ()),
+        authentication_failed=audit.authentication_failed,
+    )
+
+
+async def audit_accounts(
+    credentials: Iterable[tuple[str, str]],
+    *,
+    session: aiohttp.ClientSession | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    accounts_at_once: int = 4,
+    progress: Progress | None = None,
+    **client_options: Any,
+) -> list[AuditReport]:
+    """Audit many accounts (subaccounts, say) over one session; one report each, in order.
+
+    `credentials` are (Account SID, Auth Token) or (API key SID, secret) pairs — an
+    "SK" first element is taken as an API key. `client_options` go to every
+    `EventsClient` (`base_url`, `timeout`, `max_retries`, ...). The session is created
+    and closed here unless one is given.
+    """
+    pairs = list(credentials)
+    gate = asyncio.Semaphore(accounts_at_once)
+    done = 0
+
+    async def one(shared: aiohttp.ClientSession, login: str, secret: str) -> AuditReport:
+        nonlocal done
+        if login.startswith("SK"):
+            client = EventsClient(
+                api_key=login, api_secret=secret, session=shared, **client_options
+            )
+        else:
+            client = EventsClient(login, secret, session=shared, **client_options)
+        async with gate, client:
+            report = await audit_account(client, concurrency=concurrency)
+        done += 1
+        if progress is not None:
+            progress(done, len(pairs))
+        return report
+
+    async def all_over(shared: aiohttp.ClientSession) -> list[AuditReport]:
+        reports = await asyncio.gather(*(one(shared, login, secret) for login, secret in pairs))
+        return list(reports)
+
+    if session is not None:
+        return await all_over(session)
+    async with aiohttp.ClientSession() as own:
+        return await all_over(own)

@@ -1,0 +1,125 @@
+"""A realistic demo account with planted problems, for `events-async ... --fake`.
+
+Seeded straight into the fake's state (some of these states cannot be reached through
+the API: a subscription outliving its sink, a type since removed from the catalog), so
+that an audit of it shows every kind of finding but AUDIT_INCOMPLETE.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .state import FakeAccount, FakeSink, FakeSubscribedEvent
+
+__all__ = ["seed_demo_account"]
+
+_MESSAGING = "com.twilio.messaging.message"
+_VOICE = "com.twilio.voice"
+
+
+def _active_sink(
+    account: FakeAccount, description: str, kind: str, config: dict[str, Any]
+) -> FakeSink:
+    sink = account.create_sink(description, kind, json.dumps(config))
+    account.start_test(sink.sid)
+    account.validate(sink.sid, sink.test_id or "")
+    return sink
+
+
+def seed_demo_account(account: FakeAccount) -> FakeAccount:
+    """Fill `account` with the demo set-up and return it."""
+    orders = _active_sink(
+        account,
+        "Orders webhook (production)",
+        "webhook",
+        {
+            "destination": "https://hooks.acme-shop.example/twilio/events",
+            "method": "POST",
+            "batch_events": True,
+        },
+    )
+    lake = _active_sink(
+        account,
+        "Data lake stream",
+        "kinesis",
+        {
+            "arn": "arn:aws:kinesis:us-east-1:111122223333:stream/twilio-events",
+            "role_arn": "arn:aws:iam::111122223333:role/TwilioEventStreams",
+            "external_id": "acme-demo",
+        },
+    )
+    staging = _active_sink(
+        account,
+        "Staging webhook",
+        "webhook",
+        {
+            "destination": "http://staging.acme-shop.example/events",
+            "method": "POST",
+            "batch_events": True,
+        },
+    )
+    retired = _active_sink(
+        account,
+        "Conversations webhook (removed)",
+        "webhook",
+        {
+            "destination": "https://support.acme-shop.example/events",
+            "method": "POST",
+            "batch_events": False,
+        },
+    )
+    segment = account.create_sink(
+        "Segment analytics", "segment", json.dumps({"write_key": "demo-write-key"})
+    )
+    segment.status = "failed"
+    account.create_sink(
+        "Old Kinesis stream",
+        "kinesis",
+        json.dumps(
+            {
+                "arn": "arn:aws:kinesis:us-east-1:111122223333:stream/old",
+                "role_arn": "arn:aws:iam::111122223333:role/Old",
+                "external_id": "old",
+            }
+        ),
+    )
+
+    account.create_subscription(
+        "Messaging delivery receipts",
+        orders.sid,
+        [
+            (f"{_MESSAGING}.delivered", None),
+            (f"{_MESSAGING}.failed", 3),
+            (f"{_MESSAGING}.undelivered", None),
+            (f"{_MESSAGING}.legacy-status", None),
+        ],
+    )
+    inbound = account.create_subscription(
+        "Inbound SMS", orders.sid, [("com.twilio.messaging.inbound-message.received", None)]
+    )
+    inbound.events["com.twilio.messaging.message.retired"] = FakeSubscribedEvent(
+        type="com.twilio.messaging.message.retired", schema_version=1
+    )
+    account.create_subscription(
+        "Voice analytics",
+        lake.sid,
+        [
+            (f"{_VOICE}.insights.call-summary.complete", None),
+            (f"{_VOICE}.status-callback.call.completed", None),
+        ],
+    )
+    account.create_subscription(
+        "Voice analytics (copy)", lake.sid, [(f"{_VOICE}.status-callback.call.completed", None)]
+    )
+    account.create_subscription("Staging messaging", staging.sid, [(f"{_MESSAGING}.sent", None)])
+    staging.status = "validating"  # re-tested after its subscription was made, never validated
+    account.create_subscription(
+        "Conversations feed", retired.sid, [("com.twilio.conversations.message.added", None)]
+    )
+    del account.sinks[retired.sid]  # removed behind its subscription's back
+    studio = account.create_subscription(
+        "Studio flows", orders.sid, [("com.twilio.studio.flow.execution.started", None)]
+    )
+    studio.events.clear()
+    return account
