@@ -1,0 +1,278 @@
+"""The audit: every finding on a seeded scenario, none on a clean account, at scale."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from events_async import EventsClient, WebhookSinkConfiguration
+from events_async._audit_rules import AuditData, find_problems
+from events_async.audit import (
+    REPORT_SCHEMA,
+    AuditReport,
+    Severity,
+    audit_account,
+    audit_accounts,
+)
+from events_async.models import Sink, SinkStatus, Subscription
+from events_async.testing import FakeEventsServer, Fault
+from events_async.testing.demo import seed_demo_account
+
+ALL_CODES = {
+    "SUBSCRIPTION_SINK_MISSING",
+    "SUBSCRIPTION_SINK_NOT_ACTIVE",
+    "SINK_FAILED",
+    "SINK_NOT_VALIDATED",
+    "SINK_UNUSED",
+    "SUBSCRIPTION_EMPTY",
+    "EVENT_TYPE_UNKNOWN",
+    "EVENT_TYPE_DEPRECATED",
+    "SCHEMA_VERSION_OUTDATED",
+    "DUPLICATE_DELIVERY",
+    "WEBHOOK_INSECURE",
+    "AUDIT_INCOMPLETE",
+}
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[tuple[FakeEventsServer, EventsClient]]:
+    async with FakeEventsServer() as fake, fake.client(max_retries=0) as client:
+        seed_demo_account(fake.account)
+        yield fake, client
+
+
+def _by_code(report: AuditReport) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for finding in report.findings:
+        found.setdefault(finding.code, set()).add(finding.subject)
+    return found
+
+
+def _sid(fake: FakeEventsServer, description: str) -> str:
+    for sink in fake.account.sinks.values():
+        if sink.description == description:
+            return sink.sid
+    for subscription in fake.account.subscriptions.values():
+        if subscription.description == description:
+            return subscription.sid
+    raise LookupError(description)
+
+
+async def test_the_demo_account_shows_every_finding_but_incomplete(
+    demo: tuple[FakeEventsServer, EventsClient],
+) -> None:
+    fake, client = demo
+    report = await audit_account(client)
+    found = _by_code(report)
+
+    assert set(found) == ALL_CODES - {"AUDIT_INCOMPLETE"}
+    assert found["SUBSCRIPTION_SINK_MISSING"] == {_sid(fake, "Conversations feed")}
+    assert found["SUBSCRIPTION_SINK_NOT_ACTIVE"] == {_sid(fake, "Staging messaging")}
+    assert found["SINK_FAILED"] == {_sid(fake, "Segment analytics")}
+    assert found["SINK_NOT_VALIDATED"] == {
+        _sid(fake, "Staging webhook"),
+        _sid(fake, "Old Kinesis stream"),
+    }
+    assert found["SINK_UNUSED"] == {
+        _sid(fake, "Segment analytics"),
+        _sid(fake, "Old Kinesis stream"),
+    }
+    assert found["SUBSCRIPTION_EMPTY"] == {_sid(fake, "Studio flows")}
+    assert found["EVENT_TYPE_UNKNOWN"] == {"com.twilio.messaging.message.retired"}
+    assert found["EVENT_TYPE_DEPRECATED"] == {"com.twilio.messaging.message.legacy-status"}
+    assert found["SCHEMA_VERSION_OUTDATED"] == {_sid(fake, "Messaging delivery receipts")}
+    assert found["DUPLICATE_DELIVERY"] == {_sid(fake, "Data lake stream")}
+    assert found["WEBHOOK_INSECURE"] == {_sid(fake, "Staging webhook")}
+    assert report.has_errors
+    assert [f.severity for f in report.findings] == sorted(
+        (f.severity for f in report.findings),
+        key=[Severity.ERROR, Severity.WARNING, Severity.INFO].index,
+    )
+    assert (report.sinks, report.subscriptions, report.subscribed_events) == (5, 7, 11)
+    assert report.account_sid == fake.account.sid
+
+
+async def test_an_unreadable_part_is_a_finding_and_the_rest_goes_on(
+    demo: tuple[FakeEventsServer, EventsClient],
+) -> None:
+    fake, client = demo
+    fake.inject(
+        Fault("GET /v1/Subscriptions/{SubscriptionSid}/SubscribedEvents", status=500, times=None)
+    )
+    report = await audit_account(client)
+    found = _by_code(report)
+
+    assert found["AUDIT_INCOMPLETE"] == set(fake.account.subscriptions)
+    assert "SINK_FAILED" in found
+    assert "SUBSCRIPTION_SINK_MISSING" in found
+    # Nothing is concluded from subscribed events that were not read.
+    for code in ("SUBSCRIPTION_EMPTY", "EVENT_TYPE_UNKNOWN", "DUPLICATE_DELIVERY"):
+        assert code not in found
+    assert not report.authentication_failed
+
+
+async def test_wrong_credentials_make_the_whole_audit_incomplete(
+    demo: tuple[FakeEventsServer, EventsClient],
+) -> None:
+    fake, _ = demo
+    async with EventsClient(fake.account.sid, "wrong", base_url=fake.url) as stranger:
+        report = await audit_account(stranger)
+    assert report.authentication_failed
+    assert {f.code for f in report.findings} == {"AUDIT_INCOMPLETE"}
+    assert {f.subject for f in report.findings} == {"sinks", "subscriptions", "event types"}
+
+
+async def test_a_clean_account_has_no_findings() -> None:
+    async with FakeEventsServer() as fake, fake.client() as client:
+        sink = await client.sinks.create(
+            description="prod",
+            sink_type="webhook",
+            sink_configuration=WebhookSinkConfiguration("https://hooks.example.com/events"),
+        )
+        assert sink.sid is not None
+        await client.sinks.test(sink.sid)
+        await client.sinks.validate(sink.sid, test_id=fake.test_id(sink.sid) or "")
+        await client.subscriptions.create(
+            description="receipts",
+            sink_sid=sink.sid,
+            types=[
+                "com.twilio.messaging.message.delivered",
+                "com.twilio.voice.status-callback.call.completed",
+            ],
+        )
+        report = await audit_account(client)
+
+    assert report.findings == []
+    assert not report.has_errors
+    assert report.summary().endswith("No problems found.")
+
+
+async def test_report_json_follows_the_documented_schema(
+    demo: tuple[FakeEventsServer, EventsClient],
+) -> None:
+    _, client = demo
+    document = (await audit_account(client)).to_json()
+
+    assert json.loads(json.dumps(document)) == document
+    assert document["schema"] == REPORT_SCHEMA
+    assert set(document) == {
+        "schema",
+        "account_sid",
+        "started_at",
+        "duration_seconds",
+        "totals",
+        "findings",
+    }
+    assert set(document["totals"]) == {
+        "sinks",
+        "subscriptions",
+        "subscribed_events",
+        "event_types",
+        "errors",
+        "warnings",
+        "info",
+    }
+    assert document["totals"]["errors"] == 4
+    assert document["started_at"].endswith("Z")
+    for finding in document["findings"]:
+        assert set(finding) == {"severity", "code", "subject", "message"}
+        assert finding["severity"] in ("error", "warning", "info")
+
+
+async def test_progress_is_reported_until_done(
+    demo: tuple[FakeEventsServer, EventsClient],
+) -> None:
+    _, client = demo
+    calls: list[tuple[int, int]] = []
+    await audit_account(client, progress=lambda done, total: calls.append((done, total)))
+
+    assert all(done <= total for done, total in calls)
+    assert calls[-1][0] == calls[-1][1]
+    assert calls[-1][1] == 3 + 7 + 5  # lists, one per subscription, one per schema in use
+
+
+async def test_concurrency_must_be_positive(demo: tuple[FakeEventsServer, EventsClient]) -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        await audit_account(demo[1], concurrency=0)
+
+
+async def test_a_large_account_is_audited_concurrently() -> None:
+    """100 sinks, 100 subscriptions with 10 types each, 20 ms of latency on every request."""
+    types = [
+        "com.twilio.messaging.message.queued",
+        "com.twilio.messaging.message.sent",
+        "com.twilio.messaging.message.delivered",
+        "com.twilio.messaging.message.undelivered",
+        "com.twilio.messaging.message.failed",
+        "com.twilio.voice.status-callback.call.initiated",
+        "com.twilio.voice.status-callback.call.completed",
+        "com.twilio.conversations.message.added",
+        "com.twilio.studio.flow.execution.started",
+        "com.twilio.taskrouter.task.created",
+    ]
+    async with FakeEventsServer() as fake, fake.client() as client:
+        account = fake.account
+        for n in range(100):
+            sink = account.create_sink(
+                f"sink {n}", "kinesis", '{"arn":"a","role_arn":"r","external_id":"e"}'
+            )
+            sink.status = "active"
+            account.create_subscription(f"subscription {n}", sink.sid, [(t, None) for t in types])
+        fake.inject(Fault(delay=0.02, times=None))
+
+        report = await audit_account(client, concurrency=10)
+
+    schemas_in_use = 5
+    assert fake.request_count() == 3 + 100 + schemas_in_use
+    assert fake.request_count("GET /v1/Subscriptions/{SubscriptionSid}/SubscribedEvents") == 100
+    assert fake.peak_in_flight == 10
+    assert report.findings == []
+    assert (report.sinks, report.subscriptions, report.subscribed_events) == (100, 100, 1000)
+
+
+async def test_many_accounts_over_one_session_one_report_each() -> None:
+    async with FakeEventsServer() as fake:
+        seed_demo_account(fake.account)
+        clean = fake.add_account()
+        key, secret = fake.add_api_key(clean)
+        progress: list[tuple[int, int]] = []
+        reports = await audit_accounts(
+            [
+                (fake.account.sid, fake.account.auth_token),
+                (key, secret),
+                (clean.sid, "wrong token"),
+            ],
+            base_url=fake.url,
+            max_retries=0,
+            progress=lambda done, total: progress.append((done, total)),
+        )
+
+    assert [r.has_errors for r in reports] == [True, False, True]
+    assert reports[0].account_sid == fake.account.sid
+    assert reports[1].findings == []
+    assert reports[2].authentication_failed
+    assert sorted(progress) == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_rules_draw_nothing_from_parts_not_read() -> None:
+    data = AuditData(
+        sinks=None,
+        subscriptions=[Subscription(sid="DF1", sink_sid="DG1")],
+        subscribed_events={"DF1": None},
+        catalog=None,
+        latest_versions={},
+    )
+    assert find_problems(data) == []
+
+
+def test_rules_on_a_sink_alone() -> None:
+    data = AuditData(
+        sinks=[Sink(sid="DG1", status=SinkStatus.ACTIVE, sink_type="webhook")],
+        subscriptions=None,
+        subscribed_events={},
+        catalog=[],
+        latest_versions={},
+    )
+    assert find_problems(data) == []
