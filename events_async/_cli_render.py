@@ -80,8 +80,9 @@ def _record(value: Any, out: TextIO) -> None:
         out.write(f"{name:<{width}}  {_cell(getattr(value, name))}\n")
 
 
-def render(value: Any, *, as_json: bool, out: TextIO = sys.stdout) -> None:
+def render(value: Any, *, as_json: bool, out: TextIO | None = None) -> None:
     """Print a command's result: a model, a list of models, or a short message."""
+    out = out or sys.stdout
     if as_json:
         out.write(json.dumps(plain(value), indent=2, ensure_ascii=False) + "\n")
     elif isinstance(value, list):
@@ -98,10 +99,10 @@ def render(value: Any, *, as_json: bool, out: TextIO = sys.stdout) -> None:
 class ProgressBar:
     """A one-line progress bar on a terminal's stderr; silent elsewhere."""
 
-    def __init__(self, out: TextIO = sys.stderr, width: int = 30) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None, width: int = 30) -> None:
+        self.out = out or sys.stderr
         self.width = width
-        self.active = out.isatty()
+        self.active = self.out.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         if not self.active or total == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 
 from .demo import seed_demo_account
@@ -12,14 +13,17 @@ from .server import FakeEventsServer
 
 
 async def serve(host: str, port: int, *, demo: bool = False) -> None:
-    """Serve until cancelled, after printing where and with which credentials."""
+    """Serve until SIGTERM or cancelled, after printing where and with which credentials."""
     async with FakeEventsServer(host=host, port=port) as fake:
         if demo:
             seed_demo_account(fake.account)
         print(f"Fake Events API at {fake.url}", flush=True)
         print(f"TWILIO_ACCOUNT_SID={fake.account.sid}", flush=True)
         print(f"TWILIO_AUTH_TOKEN={fake.account.auth_token}", flush=True)
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
