@@ -195,7 +195,7 @@ def structure(data: Any, cls: type[T]) -> T:
     if not isinstance(data, dict):
         raise ResponseDecodeError(f"expected a {cls.__name__} object, got {type(data).__name__}")
     try:
-        return converter.structure(data, cls)
+        return converter.get_structure_hook(cls)(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:  # cattrs raises many types; the caller needs exactly one
         raise ResponseDecodeError(f"cannot read {cls.__name__} from the response: {exc}") from exc
 

@@ -7,9 +7,10 @@ gate, status → error, JSON decode. It knows no models: it returns decoded JSON
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+import re
+import sys
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -38,6 +39,7 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=1
 SNIPPET_LENGTH = 200
 
 Params = Sequence[tuple[str, str]]
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+\Z")
 
 
 def path_segment(value: str) -> str:
@@ -50,6 +52,8 @@ def path_segment(value: str) -> str:
         raise InvalidRequestError("a path parameter must be a non-empty string")
     if value.strip(".") == "":
         return value.replace(".", "%2E")
+    if _UNRESERVED.match(value):  # SIDs, event types, schema ids: nothing to escape
+        return value
     return quote(value, safe="")
 
 
@@ -84,6 +88,7 @@ class Transport:
     ) -> None:
         self.base_url = base_url
         self.origin = base_url.origin()
+        self._base = str(base_url)
         self._headers = {
             "Authorization": authorization,
             "User-Agent": user_agent,
@@ -95,7 +100,7 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: asyncio.Semaphore | None = None  # made with the session
         self._resume_at = 0.0
 
     def __repr__(self) -> str:
@@ -108,8 +113,8 @@ class Transport:
 
     def url_for(self, *segments: str) -> URL:
         """An absolute URL under the base URL; each segment encoded as one path segment."""
-        path = "/".join(path_segment(s) for s in segments)
-        return URL(f"{self.base_url}/{path}", encoded=True)
+        path = "/".join([path_segment(segment) for segment in segments])
+        return URL(f"{self._base}/{path}", encoded=True)
 
     async def close(self) -> None:
         """Close the session if this transport created it; safe to call twice."""
@@ -129,18 +134,9 @@ class Transport:
             size = self._max_concurrency
             if size is None:
                 limit = session.connector.limit if session.connector is not None else 0
-                size = limit or None
-            if size is not None:
-                self._slots = asyncio.Semaphore(size)
+                size = limit or sys.maxsize  # a pool without limit: no cap either
+            self._slots = asyncio.Semaphore(size)
         return session
-
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        if self._slots is None:
-            yield
-            return
-        async with self._slots:
-            yield
 
     async def _wait_for_gate(self) -> None:
         loop = asyncio.get_running_loop()
@@ -164,6 +160,8 @@ class Transport:
     ) -> dict[str, Any] | None:
         """Send one request, with retries; the decoded JSON object, or None for 204."""
         session = self._open_session()
+        slots = self._slots
+        assert slots is not None
         if params:
             url = url.extend_query(params)
         headers = self._headers
@@ -173,13 +171,14 @@ class Transport:
             headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
         retries = 0
         while True:
-            await self._wait_for_gate()
+            if self._resume_at:  # set by the first 429 with Retry-After
+                await self._wait_for_gate()
             status: int | None = None
             retry_after: float | None = None
             failure: _retry.Failure
             error: EventsError
             try:
-                async with self._slot():
+                async with slots:
                     answer = await self._send(session, method, url, headers, body)
             except aiohttp.ConnectionTimeoutError as exc:
                 failure, error = _retry.Failure.CONNECT, _timeout_error(method, url, exc)
@@ -233,8 +232,10 @@ class Transport:
             allow_redirects=False,
         ) as response:
             raw = await response.read()
-            logger.debug("%s %s -> %d", method, url, response.status)
-            return _Answer(response.status, response.headers.get("Retry-After"), raw)
+            status = response.status
+            logger.debug("%s %s -> %d", method, url, status)
+            retry_after = None if status < 300 else response.headers.get("Retry-After")
+            return _Answer(status, retry_after, raw)
 
 
 def _connection_error(method: str, url: URL, exc: BaseException) -> TransportError:
