@@ -149,21 +149,45 @@ def _all_optional(cls: Any) -> bool:
     return attrs.has(cls) and all(f.default is None for f in attrs.fields(cls))
 
 
+def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Converter) -> str:
+    """Code that reads field `name` from `get` into a local of that name, checked."""
+    inner = _nullable_inner(tp)
+    read = f"    {name} = get({name!r})\n"
+    if inner in (str, int, bool):  # the common case inline; the hook only to raise
+        namespace[f"type_{name}"] = inner
+        namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
+        return (
+            f"{read}    if {name} is not None and {name}.__class__ is not type_{name}:\n"
+            f"        hook_{name}({name}, None)\n"
+        )
+    if inner is not None:
+        namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
+        return f"{read}    if {name} is not None:\n        {name} = hook_{name}({name}, None)\n"
+    namespace[f"hook_{name}"] = conv.get_structure_hook(tp)
+    if _is_lenient_enum(tp):
+        enum_cls = next(
+            a for a in _union_args(tp) if isinstance(a, type) and issubclass(a, enum.Enum)
+        )
+        namespace[f"members_{name}"] = {m.value: m for m in enum_cls}
+        return f"{read}    {name} = members_{name}.get({name}) or hook_{name}({name}, None)\n"
+    return f"{read}    {name} = hook_{name}({name}, None)\n"
+
+
 def _response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
-    """Response models (every field optional): a generated function that reads each field
-    with `dict.get` and one hook call, and calls the class once, no intermediate dict."""
+    """Response models (every field optional) get a generated function: each field read
+    with `dict.get` and checked inline, then one positional call of the class. Models
+    are built once per item of every page, so this is the library's hottest code."""
 
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
+        fields = attrs.fields(cls)
         namespace: dict[str, Any] = {"model": cls}
-        arguments = []
-        for field in attrs.fields(cls):
-            namespace[f"hook_{field.name}"] = conv.get_structure_hook(field.type)
-            arguments.append(f"{field.name}=hook_{field.name}(get({field.name!r}), None)")
+        body = "".join(_field_lines(f.name, f.type, namespace, conv) for f in fields)
         source = (
             f"def structure_{cls.__name__}(data, _):\n"
             "    get = data.get\n"
-            f"    return model({', '.join(arguments)})\n"
+            f"{body}"
+            f"    return model({', '.join(f.name for f in fields)})\n"
         )
         exec(compile(source, f"<events_async structure {cls.__name__}>", "exec"), namespace)
         function: Callable[[Any, Any], Any] = namespace[f"structure_{cls.__name__}"]
