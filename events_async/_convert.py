@@ -173,6 +173,23 @@ def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Con
     return f"{read}    {name} = hook_{name}({name}, None)\n"
 
 
+def _plain_slots(cls: Any) -> bool:
+    """True when `cls.__init__` does nothing but assign its slots."""
+    return (
+        "__slots__" in cls.__dict__
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(
+            f.validator is None and f.converter is None and f.on_setattr is None and f.init
+            for f in attrs.fields(cls)
+        )
+        and all(
+            type(cls.__dict__.get(f.name)).__name__ == "member_descriptor"
+            for f in attrs.fields(cls)
+        )
+    )
+
+
 def _response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
     """Response models (every field optional) get a generated function: each field read
     with `dict.get` and checked inline, then one positional call of the class. Models
@@ -181,14 +198,18 @@ def _response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[An
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
         fields = attrs.fields(cls)
-        namespace: dict[str, Any] = {"model": cls}
+        namespace: dict[str, Any] = {"model": cls, "new": object.__new__}
         body = "".join(_field_lines(f.name, f.type, namespace, conv) for f in fields)
-        source = (
-            f"def structure_{cls.__name__}(data, _):\n"
-            "    get = data.get\n"
-            f"{body}"
-            f"    return model({', '.join(f.name for f in fields)})\n"
-        )
+        if _plain_slots(cls):
+            # attrs' frozen __init__ would only assign each slot; its bound-setattr calls
+            # cost more than the slot descriptors' own setters, so call those directly.
+            for f in fields:
+                namespace[f"set_{f.name}"] = cls.__dict__[f.name].__set__
+            build = "".join(f"    set_{f.name}(instance, {f.name})\n" for f in fields)
+            build = f"    instance = new(model)\n{build}    return instance\n"
+        else:
+            build = f"    return model({', '.join(f.name for f in fields)})\n"
+        source = f"def structure_{cls.__name__}(data, _):\n    get = data.get\n{body}{build}"
         exec(compile(source, f"<events_async structure {cls.__name__}>", "exec"), namespace)
         function: Callable[[Any, Any], Any] = namespace[f"structure_{cls.__name__}"]
         return function
