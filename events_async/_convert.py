@@ -233,14 +233,16 @@ def _make_converter() -> cattrs.Converter:
 
 
 converter = _make_converter()
+_hooks: dict[type, Callable[[Any, Any], Any]] = {}  # per model class, skipping cattrs' dispatch
 
 
 def structure(data: Any, cls: type[T]) -> T:
     """Build a model from decoded JSON, raising `ResponseDecodeError` on a bad shape."""
     if not isinstance(data, dict):
         raise ResponseDecodeError(f"expected a {cls.__name__} object, got {type(data).__name__}")
+    hook = _hooks.get(cls) or _hooks.setdefault(cls, converter.get_structure_hook(cls))
     try:
-        return converter.get_structure_hook(cls)(data, cls)  # type: ignore[no-any-return]
+        return hook(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:  # cattrs raises many types; the caller needs exactly one
         raise ResponseDecodeError(f"cannot read {cls.__name__} from the response: {exc}") from exc
 
@@ -249,7 +251,7 @@ def structure_list(items: Any, cls: type[T]) -> list[T]:
     """Build a list of models from a decoded JSON array."""
     if not isinstance(items, list):
         raise ResponseDecodeError(f"expected a list of {cls.__name__}, got {type(items).__name__}")
-    hook = converter.get_structure_hook(cls)
+    hook = _hooks.get(cls) or _hooks.setdefault(cls, converter.get_structure_hook(cls))
     try:
         models = [hook(item, cls) for item in items if type(item) is dict]
     except Exception as exc:

@@ -52,8 +52,8 @@ def path_segment(value: str) -> str:
         raise InvalidRequestError("a path parameter must be a non-empty string")
     if value.strip(".") == "":
         return value.replace(".", "%2E")
-    if _UNRESERVED.match(value):  # SIDs, event types, schema ids: nothing to escape
-        return value
+    if (value.isascii() and value.isalnum()) or _UNRESERVED.match(value):
+        return value  # SIDs, event types, schema ids: nothing to escape
     return quote(value, safe="")
 
 
