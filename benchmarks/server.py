@@ -25,18 +25,6 @@ from aiohttp import web
 ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "benchmark-token"
 SUBSCRIPTION_SID = "DF" + "c" * 32
-AUDIT_TYPES = [
-    "com.twilio.messaging.message.queued",
-    "com.twilio.messaging.message.sent",
-    "com.twilio.messaging.message.delivered",
-    "com.twilio.messaging.message.undelivered",
-    "com.twilio.messaging.message.failed",
-    "com.twilio.voice.status-callback.call.initiated",
-    "com.twilio.voice.status-callback.call.completed",
-    "com.twilio.conversations.message.added",
-    "com.twilio.studio.flow.execution.started",
-    "com.twilio.taskrouter.task.created",
-]
 
 
 def sink(origin: str, n: int) -> dict[str, object]:
@@ -178,17 +166,10 @@ async def serve_plain(sinks: int, events: int) -> None:
 
 async def serve_audit(latency_ms: float) -> None:
     from events_async.testing import FakeEventsServer, Fault
+    from events_async.testing.demo import seed_large_account
 
-    async with FakeEventsServer(max_sinks=1000, max_subscriptions=1000) as fake:
-        account = fake.account
-        for n in range(100):
-            created = account.create_sink(
-                f"sink {n}", "kinesis", '{"arn":"a","role_arn":"r","external_id":"e"}'
-            )
-            created.status = "active"
-            account.create_subscription(
-                f"subscription {n}", created.sid, [(t, None) for t in AUDIT_TYPES]
-            )
+    async with FakeEventsServer() as fake:
+        account = seed_large_account(fake.account, sinks=100)
         fake.inject(Fault(delay=latency_ms / 1000, times=None))
         print(f"READY {fake.url} {account.sid} {account.auth_token}", flush=True)
         await _until_terminated()

@@ -18,7 +18,7 @@ from events_async.audit import (
 )
 from events_async.models import Sink, SinkStatus, Subscription
 from events_async.testing import FakeEventsServer, Fault
-from events_async.testing.demo import seed_demo_account
+from events_async.testing.demo import seed_demo_account, seed_large_account
 
 ALL_CODES = {
     "SUBSCRIPTION_SINK_MISSING",
@@ -200,26 +200,8 @@ async def test_concurrency_must_be_positive(demo: tuple[FakeEventsServer, Events
 
 async def test_a_large_account_is_audited_concurrently() -> None:
     """100 sinks, 100 subscriptions with 10 types each, 20 ms of latency on every request."""
-    types = [
-        "com.twilio.messaging.message.queued",
-        "com.twilio.messaging.message.sent",
-        "com.twilio.messaging.message.delivered",
-        "com.twilio.messaging.message.undelivered",
-        "com.twilio.messaging.message.failed",
-        "com.twilio.voice.status-callback.call.initiated",
-        "com.twilio.voice.status-callback.call.completed",
-        "com.twilio.conversations.message.added",
-        "com.twilio.studio.flow.execution.started",
-        "com.twilio.taskrouter.task.created",
-    ]
     async with FakeEventsServer() as fake, fake.client() as client:
-        account = fake.account
-        for n in range(100):
-            sink = account.create_sink(
-                f"sink {n}", "kinesis", '{"arn":"a","role_arn":"r","external_id":"e"}'
-            )
-            sink.status = "active"
-            account.create_subscription(f"subscription {n}", sink.sid, [(t, None) for t in types])
+        seed_large_account(fake.account, sinks=100)
         fake.inject(Fault(delay=0.02, times=None))
 
         report = await audit_account(client, concurrency=10)

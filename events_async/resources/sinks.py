@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -38,20 +39,16 @@ _TYPED_CONFIGURATIONS: dict[type, SinkType] = {
 }
 
 
-def _sink_type(value: object) -> SinkType:
-    try:
-        return SinkType(value)
-    except ValueError:
-        known = ", ".join(t.value for t in SinkType)
-        raise InvalidRequestError(f"unknown sink_type {value!r}; expected one of {known}") from None
+E = TypeVar("E", bound=enum.Enum)
 
 
-def _sink_status(value: object) -> SinkStatus:
+def _member(enum_cls: type[E], value: object, name: str) -> E:
+    """The member of `enum_cls` named by `value`, or a clear InvalidRequestError."""
     try:
-        return SinkStatus(value)
+        return enum_cls(value)
     except ValueError:
-        known = ", ".join(s.value for s in SinkStatus)
-        raise InvalidRequestError(f"unknown status {value!r}; expected one of {known}") from None
+        known = ", ".join(str(m.value) for m in enum_cls)
+        raise InvalidRequestError(f"unknown {name} {value!r}; expected one of {known}") from None
 
 
 def _configuration_json(configuration: object, sink_type: SinkType) -> str:
@@ -81,7 +78,7 @@ class Sinks(Resource):
         self, *, description: str, sink_type: SinkType | str, sink_configuration: SinkConfiguration
     ) -> Sink:
         """A new sink; it starts `initialized` until tested and validated. CreateSink."""
-        kind = _sink_type(sink_type)
+        kind = _member(SinkType, sink_type, "sink_type")
         body = wire_pairs(
             Description=check_text(description, "description"),
             SinkConfiguration=_configuration_json(sink_configuration, kind),
@@ -116,7 +113,8 @@ class Sinks(Resource):
         if in_use is not None and not isinstance(in_use, bool):
             raise InvalidRequestError(f"in_use must be True, False or None, got {in_use!r}")
         params = wire_pairs(
-            InUse=in_use, Status=None if status is None else _sink_status(status).value
+            InUse=in_use,
+            Status=None if status is None else _member(SinkStatus, status, "status").value,
         )
         return self._list(Sink, "sinks", "Sinks", params=params, page_size=page_size, limit=limit)
 

@@ -12,7 +12,21 @@ from typing import Any
 
 from .state import FakeAccount, FakeSink, FakeSubscribedEvent
 
-__all__ = ["seed_demo_account"]
+__all__ = ["LARGE_ACCOUNT_TYPES", "seed_demo_account", "seed_large_account"]
+
+LARGE_ACCOUNT_TYPES = (
+    "com.twilio.messaging.message.queued",
+    "com.twilio.messaging.message.sent",
+    "com.twilio.messaging.message.delivered",
+    "com.twilio.messaging.message.undelivered",
+    "com.twilio.messaging.message.failed",
+    "com.twilio.voice.status-callback.call.initiated",
+    "com.twilio.voice.status-callback.call.completed",
+    "com.twilio.conversations.message.added",
+    "com.twilio.studio.flow.execution.started",
+    "com.twilio.taskrouter.task.created",
+)
+"""Ten event types of five schemas, at their latest versions: a large account's mix."""
 
 _MESSAGING = "com.twilio.messaging.message"
 _VOICE = "com.twilio.voice"
@@ -122,4 +136,21 @@ def seed_demo_account(account: FakeAccount) -> FakeAccount:
         "Studio flows", orders.sid, [("com.twilio.studio.flow.execution.started", None)]
     )
     studio.events.clear()
+    return account
+
+
+def seed_large_account(account: FakeAccount, *, sinks: int = 100) -> FakeAccount:
+    """`sinks` active Kinesis sinks, each with one subscription to the ten
+    `LARGE_ACCOUNT_TYPES`: a clean account at scale, for load and audit tests."""
+    account.max_sinks = max(account.max_sinks, sinks)
+    account.max_subscriptions = max(account.max_subscriptions, sinks)
+    configuration = json.dumps(
+        {"arn": "arn:aws:kinesis:us-east-1:1:stream/s", "role_arn": "r", "external_id": "e"}
+    )
+    for n in range(sinks):
+        sink = account.create_sink(f"stream {n}", "kinesis", configuration)
+        sink.status = "active"
+        account.create_subscription(
+            f"subscription {n}", sink.sid, [(t, None) for t in LARGE_ACCOUNT_TYPES]
+        )
     return account
