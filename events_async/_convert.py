@@ -135,16 +135,6 @@ def _nullable_inner(tp: Any) -> Any:
     return None
 
 
-def _nullable_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    """`X | None` in one call instead of cattrs' two: models are built per item."""
-    inner = _PLAIN_HOOKS[_nullable_inner(tp)]
-
-    def structure_nullable(value: Any, _: Any) -> Any:
-        return None if value is None else inner(value, _)
-
-    return structure_nullable
-
-
 def _all_optional(cls: Any) -> bool:
     return attrs.has(cls) and all(f.default is None for f in attrs.fields(cls))
 
@@ -227,7 +217,6 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_lenient_enum, _lenient_enum_hook)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, Any], _structure_any_dict)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, str], _structure_str_dict)
-    conv.register_structure_hook_factory(lambda tp: _nullable_inner(tp) is not None, _nullable_hook)
     conv.register_structure_hook_factory(_all_optional, _response_model_hook(conv))
     return conv
 

@@ -24,7 +24,7 @@ from events_async import (
     Subscription,
     WebhookSinkConfiguration,
 )
-from events_async._convert import parse_datetime, structure, unstructure
+from events_async._convert import parse_datetime, structure, structure_list, unstructure
 
 from .support import DATA
 
@@ -155,3 +155,35 @@ def test_typed_configurations_unstructure_to_plain_json() -> None:
         "batch_events": True,
     }
     assert unstructure({"a": 1}) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "model"),
+    [
+        ({"latest_version": "5"}, Schema),
+        ({"latest_version": True}, Schema),
+        ({"receive_events_from_subaccounts": "yes"}, Subscription),
+        ({"links": {"versions": 3}}, Schema),
+        ({"schema_version": 1.0}, SubscribedEvent),
+    ],
+)
+def test_integers_booleans_and_link_maps_are_read_strictly(
+    body: dict[str, Any], model: type
+) -> None:
+    with pytest.raises(ResponseDecodeError, match=f"cannot read {model.__name__}"):
+        structure(body, model)
+
+
+def test_a_bad_item_in_a_page_fails_the_page() -> None:
+    with pytest.raises(ResponseDecodeError, match="cannot read Sink"):
+        structure_list([{"sid": "DG1"}, {"sid": 5}], Sink)
+
+
+def test_models_with_validators_are_built_through_their_init() -> None:
+    @attrs.frozen
+    class Checked:
+        name: str | None = attrs.field(default=None, validator=attrs.validators.instance_of(str))
+
+    assert structure({"name": "ok"}, Checked) == Checked("ok")
+    with pytest.raises(ResponseDecodeError):
+        structure({}, Checked)  # the validator ran: None is not a str
