@@ -47,7 +47,7 @@ import attrs
 
 from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
 from .client import EventsClient
-from .errors import AuthenticationError, EventsError
+from .errors import AuthenticationError, EventsError, InvalidRequestError
 from .models import Schema, SubscribedEvent, Subscription
 
 __all__ = [
@@ -258,6 +258,17 @@ async def audit_account(
     )
 
 
+def _unreadable(account: str, message: str) -> AuditReport:
+    """The report of an account that could not even be signed in to."""
+    return AuditReport(
+        account_sid=account,
+        started_at=datetime.now(timezone.utc),
+        duration_seconds=0.0,
+        findings=[Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "account", message)],
+        authentication_failed=True,
+    )
+
+
 async def audit_accounts(
     credentials: Iterable[tuple[str, str]],
     *,
@@ -280,14 +291,18 @@ async def audit_accounts(
 
     async def one(shared: aiohttp.ClientSession, login: str, secret: str) -> AuditReport:
         nonlocal done
-        if login.startswith("SK"):
-            client = EventsClient(
-                api_key=login, api_secret=secret, session=shared, **client_options
-            )
+        try:
+            if login.startswith("SK"):
+                client = EventsClient(
+                    api_key=login, api_secret=secret, session=shared, **client_options
+                )
+            else:
+                client = EventsClient(login, secret, session=shared, **client_options)
+        except InvalidRequestError as error:
+            report = _unreadable(login, f"could not audit {login}: {error}")
         else:
-            client = EventsClient(login, secret, session=shared, **client_options)
-        async with gate, client:
-            report = await audit_account(client, concurrency=concurrency)
+            async with gate, client:
+                report = await audit_account(client, concurrency=concurrency)
         done += 1
         if progress is not None:
             progress(done, len(pairs))

@@ -225,17 +225,20 @@ async def test_many_accounts_over_one_session_one_report_each() -> None:
                 (fake.account.sid, fake.account.auth_token),
                 (key, secret),
                 (clean.sid, "wrong token"),
+                ("ACnot-a-sid", "token"),
             ],
             base_url=fake.url,
             max_retries=0,
             progress=lambda done, total: progress.append((done, total)),
         )
 
-    assert [r.has_errors for r in reports] == [True, False, True]
+    assert [r.has_errors for r in reports] == [True, False, True, True]
     assert reports[0].account_sid == fake.account.sid
     assert reports[1].findings == []
     assert reports[2].authentication_failed
-    assert sorted(progress) == [(1, 3), (2, 3), (3, 3)]
+    assert reports[3].authentication_failed
+    assert "account_sid must be an Account SID" in reports[3].findings[0].message
+    assert sorted(progress) == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
 def test_rules_draw_nothing_from_parts_not_read() -> None:
