@@ -9,18 +9,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from multidict import MultiDict
 
+from .render import Renderer
 from .state import (
     SINK_STATUSES,
     FakeAccount,
-    FakeSink,
-    FakeSubscribedEvent,
-    FakeSubscription,
     bad_request,
     not_found,
 )
@@ -34,10 +31,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AccountHandler = Callable[[web.Request, FakeAccount], Awaitable[web.StreamResponse]]
 
 _SID = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}\Z") for prefix in ("DG", "DF")}
-
-
-def _date(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def _form(request: web.Request) -> MultiDict[str]:
@@ -92,6 +85,7 @@ class Handlers:
 
     def __init__(self, server: FakeEventsServer) -> None:
         self.server = server
+        self.render = Renderer(server)
 
     def routes(self) -> list[web.RouteDef]:
         """Every operation of the Events API v1, each behind the account's credentials."""
@@ -150,75 +144,6 @@ class Handlers:
 
         return authenticated
 
-    # rendering ---------------------------------------------------------------------------
-
-    @property
-    def _origin(self) -> str:
-        return self.server.url
-
-    def _event_type(self, name: str) -> dict[str, Any]:
-        entry = self.server.catalog.types[name]
-        return {
-            "date_created": _date(entry.date_created),
-            "date_updated": _date(entry.date_created),
-            "type": entry.type,
-            "schema_id": entry.schema_id,
-            "status": entry.status,
-            "documentation_url": entry.documentation_url,
-            "description": entry.description,
-            "url": f"{self._origin}/v1/Types/{entry.type}",
-            "links": {"schema": f"{self._origin}/v1/Schemas/{entry.schema_id}/Versions"},
-        }
-
-    def _schema_version(self, schema_id: str, version: int) -> dict[str, Any]:
-        schema = self.server.catalog.schemas[schema_id]
-        return {
-            "id": schema_id,
-            "schema_version": version,
-            "date_created": _date(schema.version_dates[version - 1]),
-            "url": f"{self._origin}/v1/Schemas/{schema_id}/Versions/{version}",
-            "raw": f"https://events-schemas.twilio.com/{schema_id}/{version}",
-        }
-
-    def _sink(self, sink: FakeSink) -> dict[str, Any]:
-        url = f"{self._origin}/v1/Sinks/{sink.sid}"
-        return {
-            "status": sink.status,
-            "sink_configuration": sink.sink_configuration,
-            "description": sink.description,
-            "sid": sink.sid,
-            "date_created": _date(sink.date_created),
-            "sink_type": sink.sink_type,
-            "date_updated": _date(sink.date_updated),
-            "url": url,
-            "links": {"sink_test": f"{url}/Test", "sink_validate": f"{url}/Validate"},
-        }
-
-    def _subscription(self, account: FakeAccount, sub: FakeSubscription) -> dict[str, Any]:
-        url = f"{self._origin}/v1/Subscriptions/{sub.sid}"
-        return {
-            "account_sid": account.sid,
-            "date_created": _date(sub.date_created),
-            "date_updated": _date(sub.date_updated),
-            "sid": sub.sid,
-            "sink_sid": sub.sink_sid,
-            "description": sub.description,
-            "url": url,
-            "links": {"subscribed_events": f"{url}/SubscribedEvents"},
-        }
-
-    def _subscribed_event(
-        self, account: FakeAccount, subscription_sid: str, event: FakeSubscribedEvent
-    ) -> dict[str, Any]:
-        return {
-            "account_sid": account.sid,
-            "type": event.type,
-            "schema_version": event.schema_version,
-            "subscription_sid": subscription_sid,
-            "url": f"{self._origin}/v1/Subscriptions/{subscription_sid}"
-            f"/SubscribedEvents/{event.type}",
-        }
-
     def _page(
         self,
         request: web.Request,
@@ -233,7 +158,7 @@ class Handlers:
             seq=lambda item: item.seq,
             render=render,
             key=key,
-            origin=self._origin,
+            origin=self.server.url,
             path=request.path,
             filters=filters or {},
             query=request.query,
@@ -253,14 +178,14 @@ class Handlers:
         ]
         filters = {"SchemaId": schema_id} if schema_id is not None else {}
         return self._page(
-            request, account, entries, "types", lambda e: self._event_type(e.value), filters
+            request, account, entries, "types", lambda e: self.render.event_type(e.value), filters
         )
 
     async def fetch_event_type(self, request: web.Request, account: FakeAccount) -> web.Response:
         name = request.match_info["Type"]
         if name not in self.server.catalog.types:
             raise not_found(f"The requested resource /Types/{name} was not found")
-        return web.json_response(self._event_type(name))
+        return web.json_response(self.render.event_type(name))
 
     def _schema_id(self, request: web.Request) -> str:
         schema_id = request.match_info["Id"]
@@ -270,17 +195,7 @@ class Handlers:
 
     async def fetch_schema(self, request: web.Request, account: FakeAccount) -> web.Response:
         schema_id = self._schema_id(request)
-        schema = self.server.catalog.schemas[schema_id]
-        url = f"{self._origin}/v1/Schemas/{schema_id}"
-        return web.json_response(
-            {
-                "id": schema_id,
-                "url": url,
-                "links": {"versions": f"{url}/Versions"},
-                "latest_version_date_created": _date(schema.version_dates[-1]),
-                "latest_version": schema.latest_version,
-            }
-        )
+        return web.json_response(self.render.schema(schema_id))
 
     async def list_schema_versions(
         self, request: web.Request, account: FakeAccount
@@ -293,7 +208,7 @@ class Handlers:
             account,
             versions,
             "schema_versions",
-            lambda v: self._schema_version(schema_id, v.value),
+            lambda v: self.render.schema_version(schema_id, v.value),
         )
 
     async def fetch_schema_version(
@@ -304,7 +219,7 @@ class Handlers:
         latest = self.server.catalog.schemas[schema_id].latest_version
         if not raw.isdigit() or not 1 <= int(raw) <= latest:
             raise not_found(f"Schema {schema_id} has no version {raw}")
-        return web.json_response(self._schema_version(schema_id, int(raw)))
+        return web.json_response(self.render.schema_version(schema_id, int(raw)))
 
     # sinks -------------------------------------------------------------------------------
 
@@ -318,7 +233,7 @@ class Handlers:
             sink_type=_required(form, "SinkType"),
             configuration=_required(form, "SinkConfiguration"),
         )
-        return web.json_response(self._sink(sink), status=201)
+        return web.json_response(self.render.sink(sink), status=201)
 
     async def list_sinks(self, request: web.Request, account: FakeAccount) -> web.Response:
         in_use_raw = request.query.get("InUse")
@@ -330,16 +245,16 @@ class Handlers:
         in_use = None if in_use_raw is None else in_use_raw.lower() == "true"
         filters = {k: v for k, v in (("InUse", in_use_raw), ("Status", status)) if v is not None}
         sinks = account.list_sinks(in_use, status)
-        return self._page(request, account, sinks, "sinks", self._sink, filters)
+        return self._page(request, account, sinks, "sinks", self.render.sink, filters)
 
     async def fetch_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
-        return web.json_response(self._sink(account.sink(self._sink_sid(request))))
+        return web.json_response(self.render.sink(account.sink(self._sink_sid(request))))
 
     async def update_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
         sid = self._sink_sid(request)
         form = await _form(request)
         description = _required(form, "Description")
-        return web.json_response(self._sink(account.update_sink(sid, description)))
+        return web.json_response(self.render.sink(account.update_sink(sid, description)))
 
     async def delete_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
         account.delete_sink(self._sink_sid(request))
@@ -368,7 +283,7 @@ class Handlers:
         sink_sid = _sid(_required(form, "SinkSid"), "DG", "SinkSid")
         types = _subscribed_types(form.getall("Types", []))
         subscription = account.create_subscription(description, sink_sid, types)
-        return web.json_response(self._subscription(account, subscription), status=201)
+        return web.json_response(self.render.subscription(account, subscription), status=201)
 
     async def list_subscriptions(self, request: web.Request, account: FakeAccount) -> web.Response:
         sink_sid = request.query.get("SinkSid")
@@ -380,13 +295,13 @@ class Handlers:
             account,
             account.list_subscriptions(sink_sid),
             "subscriptions",
-            lambda s: self._subscription(account, s),
+            lambda s: self.render.subscription(account, s),
             filters,
         )
 
     async def fetch_subscription(self, request: web.Request, account: FakeAccount) -> web.Response:
         subscription = account.subscription(self._subscription_sid(request))
-        return web.json_response(self._subscription(account, subscription))
+        return web.json_response(self.render.subscription(account, subscription))
 
     async def update_subscription(self, request: web.Request, account: FakeAccount) -> web.Response:
         sid = self._subscription_sid(request)
@@ -395,7 +310,7 @@ class Handlers:
         if sink_sid is not None:
             _sid(sink_sid, "DG", "SinkSid")
         subscription = account.update_subscription(sid, form.get("Description"), sink_sid)
-        return web.json_response(self._subscription(account, subscription))
+        return web.json_response(self.render.subscription(account, subscription))
 
     async def delete_subscription(self, request: web.Request, account: FakeAccount) -> web.Response:
         account.delete_subscription(self._subscription_sid(request))
@@ -407,7 +322,11 @@ class Handlers:
         sid = self._subscription_sid(request, "SubscriptionSid")
         events = list(account.subscription(sid).events.values())
         return self._page(
-            request, account, events, "types", lambda e: self._subscribed_event(account, sid, e)
+            request,
+            account,
+            events,
+            "types",
+            lambda e: self.render.subscribed_event(account, sid, e),
         )
 
     async def create_subscribed_event(
@@ -420,14 +339,14 @@ class Handlers:
             _required(form, "Type"),
             _optional_int(form, "SchemaVersion"),
         )
-        return web.json_response(self._subscribed_event(account, sid, event), status=201)
+        return web.json_response(self.render.subscribed_event(account, sid, event), status=201)
 
     async def fetch_subscribed_event(
         self, request: web.Request, account: FakeAccount
     ) -> web.Response:
         sid = self._subscription_sid(request, "SubscriptionSid")
         event = account.find_subscribed_event(sid, request.match_info["Type"])
-        return web.json_response(self._subscribed_event(account, sid, event))
+        return web.json_response(self.render.subscribed_event(account, sid, event))
 
     async def update_subscribed_event(
         self, request: web.Request, account: FakeAccount
@@ -439,7 +358,7 @@ class Handlers:
             request.match_info["Type"],
             _optional_int(form, "SchemaVersion"),
         )
-        return web.json_response(self._subscribed_event(account, sid, event))
+        return web.json_response(self.render.subscribed_event(account, sid, event))
 
     async def delete_subscribed_event(
         self, request: web.Request, account: FakeAccount
