@@ -60,16 +60,23 @@ def _union_args(tp: Any) -> tuple[Any, ...]:
     return ()
 
 
+def _enums_in(tp: Any) -> list[type[enum.Enum]]:
+    return [a for a in _union_args(tp) if isinstance(a, type) and issubclass(a, enum.Enum)]
+
+
 def _is_lenient_enum(tp: Any) -> bool:
     """`SomeEnum | str` (optionally `| None`): an enum that tolerates new values."""
-    args = _union_args(tp)
-    enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
-    return len(enums) == 1 and str in args
+    return len(_enums_in(tp)) == 1 and str in _union_args(tp)
+
+
+def _members_by_value(tp: Any) -> dict[Any, Any]:
+    """The members of a lenient enum type's enum, by value."""
+    return {m.value: m for m in _enums_in(tp)[0]}
 
 
 def _lenient_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    enum_cls = next(a for a in _union_args(tp) if isinstance(a, type) and issubclass(a, enum.Enum))
-    members: dict[Any, Any] = {m.value: m for m in enum_cls}
+    enum_cls = _enums_in(tp)[0]
+    members = _members_by_value(tp)
     nullable = type(None) in _union_args(tp)
 
     def structure_enum_or_str(value: Any, _: Any) -> Any:
@@ -83,22 +90,15 @@ def _lenient_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
     return structure_enum_or_str
 
 
-def _structure_str(value: Any, _: Any) -> str:
-    if type(value) is str:
-        return value
-    raise TypeError(f"expected a string, got {type(value).__name__}")
+def _exactly(kind: type, what: str) -> Callable[[Any, Any], Any]:
+    """A hook accepting values of exactly `kind` (so no bool for int, no int for str)."""
 
+    def structure_exactly(value: Any, _: Any) -> Any:
+        if value.__class__ is kind:
+            return value
+        raise TypeError(f"expected {what}, got {type(value).__name__}")
 
-def _structure_int(value: Any, _: Any) -> int:
-    if type(value) is int:
-        return value
-    raise TypeError(f"expected an integer, got {type(value).__name__}")
-
-
-def _structure_bool(value: Any, _: Any) -> bool:
-    if type(value) is bool:
-        return value
-    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+    return structure_exactly
 
 
 def _structure_any_dict(value: Any, _: Any) -> dict[str, Any]:
@@ -117,9 +117,9 @@ def _structure_str_dict(value: Any, _: Any) -> dict[str, str]:
 
 
 _PLAIN_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {
-    str: _structure_str,
-    int: _structure_int,
-    bool: _structure_bool,
+    str: _exactly(str, "a string"),
+    int: _exactly(int, "an integer"),
+    bool: _exactly(bool, "a boolean"),
     datetime: _structure_datetime,
     dict[str, str]: _structure_str_dict,
     dict[str, Any]: _structure_any_dict,
@@ -170,11 +170,11 @@ def _plain_slots(cls: Any) -> bool:
         and not hasattr(cls, "__attrs_pre_init__")
         and not hasattr(cls, "__attrs_post_init__")
         and all(
-            f.validator is None and f.converter is None and f.on_setattr is None and f.init
-            for f in attrs.fields(cls)
-        )
-        and all(
-            type(cls.__dict__.get(f.name)).__name__ == "member_descriptor"
+            f.validator is None
+            and f.converter is None
+            and f.on_setattr is None
+            and f.init
+            and isinstance(cls.__dict__.get(f.name), types.MemberDescriptorType)
             for f in attrs.fields(cls)
         )
     )
@@ -209,10 +209,8 @@ def _response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[An
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=False)
-    conv.register_structure_hook(str, _structure_str)
-    conv.register_structure_hook(int, _structure_int)
-    conv.register_structure_hook(bool, _structure_bool)
-    conv.register_structure_hook(datetime, _structure_datetime)
+    for kind in (str, int, bool, datetime):
+        conv.register_structure_hook(kind, _PLAIN_HOOKS[kind])
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
     conv.register_structure_hook_factory(_is_lenient_enum, _lenient_enum_hook)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, Any], _structure_any_dict)

@@ -37,6 +37,7 @@ goes on, and no finding is drawn from data that was not read.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
@@ -46,6 +47,7 @@ import aiohttp
 import attrs
 
 from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
+from ._validate import check_positive_int
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError, InvalidRequestError
 from .models import Schema, SubscribedEvent, Subscription
@@ -197,7 +199,10 @@ class _Audit:
                 schema_id = schema_of.get(event.type)
                 if schema_id is not None and schema_id not in schemas:
                     schemas[schema_id] = asyncio.create_task(
-                        self.read(f"schema {schema_id}", _bind(client.schemas.fetch, schema_id))
+                        self.read(
+                            f"schema {schema_id}",
+                            functools.partial(client.schemas.fetch, schema_id),
+                        )
                     )
             return events
 
@@ -219,10 +224,6 @@ class _Audit:
         )
 
 
-def _bind(fetch: Callable[[str], Awaitable[T]], argument: str) -> Callable[[], Awaitable[T]]:
-    return lambda: fetch(argument)
-
-
 async def audit_account(
     client: EventsClient,
     *,
@@ -235,8 +236,7 @@ async def audit_account(
     `max_concurrency` applies too). Nothing raises for an unreadable part: it becomes an
     AUDIT_INCOMPLETE finding.
     """
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
+    check_positive_int(concurrency, "concurrency")
     started_at = datetime.now(timezone.utc)
     clock = time.perf_counter()
     audit = _Audit(client, concurrency, progress)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import os
 import platform
-import re
 from types import TracebackType
 
 import aiohttp
 from yarl import URL
 
 from ._transport import DEFAULT_TIMEOUT, Transport
+from ._validate import check_positive_int, check_sid
 from ._version import __version__
 from .errors import InvalidRequestError
 from .resources import EventTypes, Schemas, Sinks, Subscriptions
@@ -21,8 +21,6 @@ __all__ = ["DEFAULT_BASE_URL", "EventsClient"]
 DEFAULT_BASE_URL = "https://events.twilio.com"
 DEFAULT_REGION = "us1"
 
-_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
-_API_KEY = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
 
 USER_AGENT = (
     f"events-async/{__version__} aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
@@ -105,8 +103,7 @@ class EventsClient:
         api_key = _setting(api_key, "TWILIO_API_KEY")
         if api_key is not None:
             api_secret = _setting(api_secret, "TWILIO_API_SECRET")
-            if not _API_KEY.match(api_key):
-                raise InvalidRequestError("api_key must be an API key SID (SK and 32 hex digits)")
+            check_sid(api_key, "SK", "api_key")
             if not api_secret:
                 raise InvalidRequestError("api_key needs api_secret (or TWILIO_API_SECRET)")
             authorization = _basic_authorization(api_key, api_secret)
@@ -118,19 +115,13 @@ class EventsClient:
                     "api_secret), or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
                 )
             authorization = _basic_authorization(self.account_sid, auth_token)
-        if self.account_sid is not None and not _ACCOUNT_SID.match(self.account_sid):
-            raise InvalidRequestError("account_sid must be an Account SID (AC and 32 hex digits)")
+        if self.account_sid is not None:
+            check_sid(self.account_sid, "AC", "account_sid")
         self.api_key = api_key
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise InvalidRequestError(f"max_retries must be 0 or more, got {max_retries!r}")
-        if max_concurrency is not None and (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise InvalidRequestError(
-                f"max_concurrency must be a positive integer, got {max_concurrency!r}"
-            )
+        if max_concurrency is not None:
+            check_positive_int(max_concurrency, "max_concurrency")
         region = _setting(region, "TWILIO_REGION")
         edge = _setting(edge, "TWILIO_EDGE")
         self.base_url = str(_base_url(base_url, region, edge))

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from yarl import URL
 
 from ._convert import structure, structure_list
-from .errors import InvalidRequestError, PaginationError, ResponseDecodeError
+from ._validate import check_positive_int
+from .errors import PaginationError, ResponseDecodeError
 from .models import Page, PageMeta
 
 if TYPE_CHECKING:
@@ -24,14 +25,6 @@ __all__ = ["MAX_PAGE_SIZE", "AsyncPaginator"]
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
-
-
-def _positive_int(name: str, value: object, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequestError(f"{name} must be a positive integer, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise InvalidRequestError(f"{name} must be at most {maximum}, got {value!r}")
-    return value
 
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
@@ -58,9 +51,9 @@ class AsyncPaginator(Generic[T]):
         limit: int | None = None,
     ) -> None:
         if limit is not None:
-            _positive_int("limit", limit)
+            check_positive_int(limit, "limit")
         if page_size is not None:
-            _positive_int("page_size", page_size, MAX_PAGE_SIZE)
+            check_positive_int(page_size, "page_size", MAX_PAGE_SIZE)
         elif limit is not None:
             page_size = min(limit, MAX_PAGE_SIZE)
         if page_size is not None:

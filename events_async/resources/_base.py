@@ -6,44 +6,18 @@ JSON it returns into a model. They never touch aiohttp.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._convert import structure
-from ..errors import InvalidRequestError, ResponseDecodeError
+from ..errors import ResponseDecodeError
 from ..pagination import AsyncPaginator
 
 if TYPE_CHECKING:
     from .._transport import Params, Transport
 
-__all__ = ["Resource", "check_sid", "check_text", "check_version", "wire_pairs"]
+__all__ = ["Resource", "wire_pairs"]
 
 T = TypeVar("T")
-
-_SID_PATTERNS = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}\Z") for prefix in ("DG", "DF")}
-
-
-def check_sid(value: object, prefix: str, name: str) -> str:
-    """`value` if it is a SID with `prefix` (DG sink, DF subscription), else raise."""
-    if not isinstance(value, str) or not _SID_PATTERNS[prefix].match(value):
-        raise InvalidRequestError(
-            f"{name} must be a {prefix} SID ({prefix} and 32 hex digits), got {value!r}"
-        )
-    return value
-
-
-def check_text(value: object, name: str) -> str:
-    """`value` if it is a non-empty string, else raise."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequestError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def check_version(value: object, name: str = "schema_version") -> int:
-    """`value` if it is a positive integer, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequestError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 class Resource:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .._validate import check_text
 from ..models import EventType
 from ..pagination import AsyncPaginator
-from ._base import Resource, check_text, wire_pairs
+from ._base import Resource, wire_pairs
 
 __all__ = ["EventTypes"]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._validate import check_positive_int, check_text
 from ..models import Schema, SchemaVersion
 from ..pagination import AsyncPaginator
-from ._base import Resource, check_text, check_version
+from ._base import Resource
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -52,7 +53,7 @@ class SchemaVersions(Resource):
 
     async def fetch(self, schema_version: int) -> SchemaVersion:
         """One version by number. FetchSchemaVersion."""
-        version = str(check_version(schema_version))
+        version = str(check_positive_int(schema_version, "schema_version"))
         return await self._call(
             "GET", SchemaVersion, "Schemas", self.schema_id, "Versions", version
         )

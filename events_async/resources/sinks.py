@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import orjson
 
 from .._convert import unstructure
+from .._validate import check_sid, check_text
 from ..errors import InvalidRequestError
 from ..models import (
     KinesisSinkConfiguration,
@@ -21,7 +22,7 @@ from ..models import (
     WebhookSinkConfiguration,
 )
 from ..pagination import AsyncPaginator
-from ._base import Resource, check_sid, check_text, wire_pairs
+from ._base import Resource, wire_pairs
 
 __all__ = ["SinkConfiguration", "Sinks"]
 

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .._validate import check_positive_int, check_sid, check_text
 from ..errors import InvalidRequestError
 from ..models import SubscribedEvent, SubscribedType, Subscription
 from ..pagination import AsyncPaginator
-from ._base import Resource, check_sid, check_text, check_version, wire_pairs
+from ._base import Resource, wire_pairs
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -36,7 +37,7 @@ def _type_json(item: object) -> str:
     if fields.get("schema_version") is None:
         fields.pop("schema_version", None)
     else:
-        check_version(fields["schema_version"])
+        check_positive_int(fields["schema_version"], "schema_version")
     try:
         return orjson.dumps(fields).decode()
     except TypeError as exc:
@@ -143,7 +144,9 @@ class SubscribedEvents(Resource):
         """Add an event type, at a schema version or the latest. CreateSubscribedEvent."""
         body = wire_pairs(
             Type=check_text(type, "type"),
-            SchemaVersion=None if schema_version is None else check_version(schema_version),
+            SchemaVersion=None
+            if schema_version is None
+            else check_positive_int(schema_version, "schema_version"),
         )
         return await self._call(
             "POST",
@@ -161,7 +164,9 @@ class SubscribedEvents(Resource):
     async def update(self, type: str, *, schema_version: int | None = None) -> SubscribedEvent:
         """Change the schema version an event type is delivered with. UpdateSubscribedEvent."""
         body = wire_pairs(
-            SchemaVersion=None if schema_version is None else check_version(schema_version)
+            SchemaVersion=None
+            if schema_version is None
+            else check_positive_int(schema_version, "schema_version")
         )
         return await self._call("POST", SubscribedEvent, *self._path(type), form=body)
 
