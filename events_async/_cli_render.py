@@ -20,7 +20,7 @@ from .models import (
     Subscription,
 )
 
-__all__ = ["ProgressBar", "plain", "render"]
+__all__ = ["ProgressBar", "render"]
 
 COLUMNS: dict[type, tuple[str, ...]] = {
     EventType: ("type", "schema_id", "status", "description"),
@@ -42,21 +42,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready values from models, lists of models, and plain data."""
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if attrs.has(type(value)):
-        return {k: plain(v) for k, v in converter.unstructure(value).items()}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return _cell(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 def _table(rows: list[Any], out: TextIO) -> None:
@@ -84,7 +69,7 @@ def render(value: Any, *, as_json: bool, out: TextIO | None = None) -> None:
     """Print a command's result: a model, a list of models, or a short message."""
     out = out or sys.stdout
     if as_json:
-        out.write(json.dumps(plain(value), indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(converter.unstructure(value), indent=2, ensure_ascii=False) + "\n")
     elif isinstance(value, list):
         _table(value, out)
     elif attrs.has(type(value)):

@@ -58,6 +58,11 @@ def not_found(message: str) -> FakeError:
     return FakeError(404, 20404, message)
 
 
+def _next_seq() -> int:
+    """Creation order, which lists follow."""
+    return next(_sequence)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -78,7 +83,7 @@ class FakeSink:
     test_id: str | None = None
     date_created: datetime = attrs.field(factory=_now)
     date_updated: datetime = attrs.field(factory=_now)
-    seq: int = attrs.field(factory=lambda: next(_sequence))
+    seq: int = attrs.field(factory=_next_seq)
 
 
 @attrs.define
@@ -87,7 +92,7 @@ class FakeSubscribedEvent:
 
     type: str
     schema_version: int
-    seq: int = attrs.field(factory=lambda: next(_sequence))
+    seq: int = attrs.field(factory=_next_seq)
 
 
 @attrs.define
@@ -100,7 +105,7 @@ class FakeSubscription:
     events: dict[str, FakeSubscribedEvent] = attrs.field(factory=dict)
     date_created: datetime = attrs.field(factory=_now)
     date_updated: datetime = attrs.field(factory=_now)
-    seq: int = attrs.field(factory=lambda: next(_sequence))
+    seq: int = attrs.field(factory=_next_seq)
 
 
 @attrs.define
