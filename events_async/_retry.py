@@ -5,6 +5,9 @@ GET and DELETE are idempotent and retry on connection errors, timeouts, 429 and
 did not process the request) or a failure before the request was sent (connecting), so
 a create is never duplicated. Waits grow exponentially with jitter; a `Retry-After`
 header, in seconds or as an HTTP date, is honoured up to `MAX_RETRY_AFTER`.
+
+A 429 with `Retry-After` pauses the whole client; when the pause ends, the requests it
+held leave spread over `gate_spread(pause)` rather than all at once.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from email.utils import parsedate_to_datetime
 __all__ = [
     "BACKOFF_CAP",
     "BACKOFF_INITIAL",
+    "GATE_SPREAD_CAP",
     "MAX_RETRY_AFTER",
     "Failure",
     "backoff_delay",
+    "gate_spread",
     "parse_retry_after",
     "should_retry",
 ]
@@ -28,6 +33,7 @@ __all__ = [
 BACKOFF_INITIAL = 0.5
 BACKOFF_CAP = 8.0
 MAX_RETRY_AFTER = 60.0
+GATE_SPREAD_CAP = 2.0
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -62,6 +68,15 @@ def backoff_delay(retry: int, *, rand: Callable[[], float] = random.random) -> f
     """
     ceiling = min(BACKOFF_CAP, BACKOFF_INITIAL * 2.0 ** (retry - 1))
     return ceiling / 2 + rand() * ceiling / 2
+
+
+def gate_spread(pause: float) -> float:
+    """Seconds over which requests held by a rate-limit pause are released after it.
+
+    As long as the pause itself, at most `GATE_SPREAD_CAP`: a server that asked for one
+    second of quiet gets the held requests back over about one second, not in one burst.
+    """
+    return min(max(pause, 0.0), GATE_SPREAD_CAP)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -1,13 +1,21 @@
 """One HTTP request to the Events API, end to end.
 
-URL, auth header, form body, timeout, concurrency cap, retries, the shared rate-limit
-gate, status → error, JSON decode. It knows no models: it returns decoded JSON objects.
+URL, auth header, form body, timeouts and the total deadline, concurrency cap, retries,
+the shared rate-limit gate, the body cap, status → error, JSON decode. It knows no
+models: it returns decoded JSON objects.
+
+The library's behaviour does not depend on how an injected session was built: each
+request sets its own headers, turns off the session's `raise_for_status`, redirects and
+default auth, drops the session's cookies, and owns every resend (aiohttp's silent
+resend of an idempotent request on a dropped keep-alive connection is refused, so
+`max_retries=0` means exactly one attempt on the wire).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import sys
 from collections.abc import Sequence
@@ -15,28 +23,22 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
-import orjson
 from yarl import URL
 
 from . import _retry
+from ._responses import Answer, api_error, decode_success, read_capped
+from ._settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_SIZE
 from .errors import (
-    ApiError,
+    ClientClosedError,
     EventsError,
     EventsTimeoutError,
     InvalidRequestError,
-    ResponseDecodeError,
     TransportError,
-    error_class_for,
-    undecodable_error_class_for,
 )
 
-__all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_TIMEOUT", "Params", "Transport", "path_segment"]
+__all__ = ["Params", "Transport", "path_segment"]
 
 logger = logging.getLogger("events_async")
-
-DEFAULT_POOL_SIZE = 100
-DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=10.0, sock_read=30.0)
-SNIPPET_LENGTH = 200
 
 Params = Sequence[tuple[str, str]]
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+\Z")
@@ -54,26 +56,35 @@ def path_segment(value: str) -> str:
         return value.replace(".", "%2E")
     if (value.isascii() and value.isalnum()) or _UNRESERVED.match(value):
         return value  # SIDs, event types, schema ids: nothing to escape
-    return quote(value, safe="")
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        raise InvalidRequestError("a path parameter is not valid Unicode") from None
 
 
-def _snippet(raw: bytes) -> str:
-    return raw[:SNIPPET_LENGTH].decode("utf-8", errors="replace")
+class _OneSend:
+    """Per-attempt aiohttp middleware: our credentials on the wire, no cookies, no resend."""
 
+    __slots__ = ("_authorization", "_sent")
 
-class _Answer:
-    """What came back for one attempt: status, the header we care about, the body."""
+    def __init__(self, authorization: str) -> None:
+        self._authorization = authorization
+        self._sent = False
 
-    __slots__ = ("body", "retry_after", "status")
-
-    def __init__(self, status: int, retry_after: str | None, body: bytes) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        self.body = body
+    async def __call__(
+        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        if self._sent:  # aiohttp resending on a stale keep-alive connection: ours to decide
+            raise aiohttp.ServerDisconnectedError("connection dropped; resend left to retries")
+        self._sent = True
+        headers = request.headers
+        headers["Authorization"] = self._authorization
+        headers.pop("Cookie", None)
+        return await handler(request)
 
 
 class Transport:
-    """Sends requests on one aiohttp session, owned or injected."""
+    """Sends requests on one aiohttp session, owned or injected, in one event loop."""
 
     def __init__(
         self,
@@ -85,23 +96,24 @@ class Transport:
         max_retries: int,
         max_concurrency: int | None,
         session: aiohttp.ClientSession | None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url
         self.origin = base_url.origin()
         self._base = str(base_url)
-        self._headers = {
-            "Authorization": authorization,
-            "User-Agent": user_agent,
-            "Accept": "application/json",
-        }
+        self._authorization = authorization
+        self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._timeout = timeout
         self._max_retries = max_retries
         self._max_concurrency = max_concurrency
+        self._max_response_bytes = max_response_bytes
         self._session = session
         self._owns_session = session is None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._slots: asyncio.Semaphore | None = None  # made with the session
         self._resume_at = 0.0
+        self._gate_spread = 0.0
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url}>"
@@ -120,17 +132,32 @@ class Transport:
         """Close the session if this transport created it; safe to call twice."""
         self._closed = True
         session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        if session is not None and self._owns_session and not session.closed:
+            if self._loop is asyncio.get_running_loop():
+                await session.close()
+            else:
+                _abandon(session)
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise RuntimeError("the EventsClient is closed; create a new one")
+            raise ClientClosedError("the EventsClient is closed; create a new one")
+        loop = asyncio.get_running_loop()
         session = self._session
+        if self._loop is not loop:
+            if self._loop is not None:
+                session = self._move_to(loop)
+            self._loop = loop
         if session is None:
             connector = aiohttp.TCPConnector(limit=DEFAULT_POOL_SIZE)
-            session = self._session = aiohttp.ClientSession(connector=connector)
+            session = self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         if self._slots is None:
+            # The header goes in the request's own headers (what mocks see) unless the
+            # session has a default auth, which aiohttp refuses to combine with one; the
+            # per-attempt middleware sets it on the wire either way.
+            if session.auth is None:
+                self._headers["Authorization"] = self._authorization
             size = self._max_concurrency
             if size is None:
                 limit = session.connector.limit if session.connector is not None else 0
@@ -138,17 +165,42 @@ class Transport:
             self._slots = asyncio.Semaphore(size)
         return session
 
+    def _move_to(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession | None:
+        """Start over in a new event loop once the old one is closed (a second
+        `asyncio.run`): the old session's sockets are closed, a new session made later."""
+        old_loop, session = self._loop, self._session
+        if not self._owns_session or (old_loop is not None and not old_loop.is_closed()):
+            raise ClientClosedError(
+                "this EventsClient's session belongs to another event loop; "
+                "create one client per event loop"
+            )
+        if session is not None:
+            _abandon(session)
+        logger.debug("event loop changed: starting a new session")
+        self._session = self._slots = None
+        self._resume_at = self._gate_spread = 0.0
+        return None
+
     async def _wait_for_gate(self) -> None:
+        """Hold this request until the rate-limit pause, plus its share of the spread, ends."""
         loop = asyncio.get_running_loop()
+        share = random.random()
         # A loop, not an Event: another 429 may push the resume time further while we wait.
-        while (delay := self._resume_at - loop.time()) > 0:  # noqa: ASYNC110
+        while (delay := self._resume_at + share * self._gate_spread - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(delay)
 
     def _pause_all(self, seconds: float) -> None:
         resume_at = asyncio.get_running_loop().time() + seconds
         if resume_at > self._resume_at:
             self._resume_at = resume_at
+            self._gate_spread = _retry.gate_spread(seconds)
             logger.debug("rate limited: pausing every request for %.2fs", seconds)
+
+    def _check_origin(self, url: URL) -> None:
+        if url.scheme != self.origin.scheme or url.host != self.origin.host or (
+            url.port != self.origin.port
+        ):
+            raise InvalidRequestError(f"{url.origin()} is not the client's origin")
 
     async def request(
         self,
@@ -158,10 +210,15 @@ class Transport:
         params: Params | None = None,
         form: Params | None = None,
     ) -> dict[str, Any] | None:
-        """Send one request, with retries; the decoded JSON object, or None for 204."""
+        """Send one request, with retries; the decoded JSON object, or None for 204.
+
+        A DELETE answered 404 after an earlier attempt may have reached the server (it
+        timed out or its connection dropped) counts as done: that attempt deleted it.
+        """
         session = self._open_session()
         slots = self._slots
         assert slots is not None
+        self._check_origin(url)
         if params:
             url = url.extend_query(params)
         headers = self._headers
@@ -170,15 +227,16 @@ class Transport:
             body = urlencode(form).encode()
             headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
         retries = 0
+        may_have_acted = False  # an earlier attempt may have reached the server
         while True:
-            if self._resume_at:  # set by the first 429 with Retry-After
-                await self._wait_for_gate()
             status: int | None = None
             retry_after: float | None = None
             failure: _retry.Failure
             error: EventsError
             try:
                 async with slots:
+                    if self._resume_at:  # set by the first 429 with Retry-After
+                        await self._wait_for_gate()
                     answer = await self._send(session, method, url, headers, body)
             except aiohttp.ConnectionTimeoutError as exc:
                 failure, error = _retry.Failure.CONNECT, _timeout_error(method, url, exc)
@@ -191,11 +249,16 @@ class Transport:
             else:
                 status = answer.status
                 if 200 <= status < 300:
-                    return _decode_success(answer, method, url)
+                    return decode_success(answer, method, url)
+                if status == 404 and method == "DELETE" and may_have_acted:
+                    logger.debug("%s %s: 404 after a lost answer: already deleted", method, url)
+                    return None
                 retry_after = _retry.parse_retry_after(answer.retry_after)
-                failure, error = _retry.Failure.STATUS, _api_error(answer, method, url, retry_after)
+                failure, error = _retry.Failure.STATUS, api_error(answer, method, url, retry_after)
                 if status == 429 and retry_after:
                     self._pause_all(retry_after)
+            if failure is _retry.Failure.TIMEOUT or failure is _retry.Failure.DISCONNECT:
+                may_have_acted = True
             if retries >= self._max_retries or not _retry.should_retry(method, failure, status):
                 if retries:
                     logger.debug(
@@ -222,20 +285,43 @@ class Transport:
         url: URL,
         headers: dict[str, str],
         body: bytes | None,
-    ) -> _Answer:
-        async with session.request(
-            method,
-            url,
-            data=body,
-            headers=headers,
-            timeout=self._timeout,
-            allow_redirects=False,
-        ) as response:
-            raw = await response.read()
-            status = response.status
-            logger.debug("%s %s -> %d", method, url, status)
-            retry_after = None if status < 300 else response.headers.get("Retry-After")
-            return _Answer(status, retry_after, raw)
+    ) -> Answer:
+        if self._closed or session.closed:
+            raise ClientClosedError(f"{method} {url}: the EventsClient or its session is closed")
+        try:
+            async with session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                raise_for_status=False,
+                middlewares=(_OneSend(self._authorization),),
+            ) as response:
+                raw = await read_capped(response, self._max_response_bytes, method, url)
+                status = response.status
+                logger.debug("%s %s -> %d", method, url, status)
+                retry_after = None if status < 300 else response.headers.get("Retry-After")
+                return Answer(status, retry_after, raw)
+        except RuntimeError as exc:
+            if session.closed:  # closed under us, between our check and aiohttp's
+                raise ClientClosedError(f"{method} {url}: the session was closed") from exc
+            raise
+
+
+def _abandon(session: aiohttp.ClientSession) -> None:
+    """Drop a session whose event loop is gone without awaiting it: its sockets are closed
+    directly, since the loop that owned their transports can no longer run callbacks."""
+    connector = session.connector
+    conns = getattr(connector, "_conns", {}) if connector is not None else {}
+    for entries in list(conns.values()):
+        for protocol, _ in entries:
+            transport = getattr(protocol, "transport", None)
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is not None:
+                sock.close()
+    session.detach()
 
 
 def _connection_error(method: str, url: URL, exc: BaseException) -> TransportError:
@@ -245,49 +331,3 @@ def _connection_error(method: str, url: URL, exc: BaseException) -> TransportErr
 def _timeout_error(method: str, url: URL, exc: BaseException) -> EventsTimeoutError:
     detail = str(exc) or type(exc).__name__
     return EventsTimeoutError(f"{method} {url} timed out: {detail}")
-
-
-def _decode_success(answer: _Answer, method: str, url: URL) -> dict[str, Any] | None:
-    if answer.status == 204:
-        return None
-    try:
-        data = orjson.loads(answer.body)
-    except orjson.JSONDecodeError:
-        what = "an empty body" if not answer.body else "a body that is not JSON"
-        raise ResponseDecodeError(
-            f"{method} {url} returned {what} (HTTP {answer.status})",
-            status=answer.status,
-            snippet=_snippet(answer.body),
-        ) from None
-    if not isinstance(data, dict):
-        raise ResponseDecodeError(
-            f"{method} {url} returned JSON {type(data).__name__}, not an object "
-            f"(HTTP {answer.status})",
-            status=answer.status,
-            snippet=_snippet(answer.body),
-        )
-    return data
-
-
-def _api_error(answer: _Answer, method: str, url: URL, retry_after: float | None) -> ApiError:
-    fields: dict[str, Any] = {"status": answer.status, "method": method, "url": str(url)}
-    if answer.status == 429:
-        fields["retry_after"] = retry_after
-    try:
-        data = orjson.loads(answer.body)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        snippet = _snippet(answer.body)
-        return undecodable_error_class_for(answer.status)(
-            snippet=snippet, message=f"error body is not JSON: {snippet!r}", **fields
-        )
-    code = data.get("code")
-    more_info = data.get("more_info")
-    return error_class_for(answer.status)(
-        code=code if isinstance(code, int) else None,
-        message=str(data.get("message") or ""),
-        more_info=more_info if isinstance(more_info, str) else None,
-        details=data.get("details"),
-        **fields,
-    )

@@ -1,12 +1,24 @@
-"""Input checks made before anything is sent; each raises `InvalidRequestError`."""
+"""Input checks made before anything is sent; each raises `InvalidRequestError`.
+
+Messages quote a bad value only when it cannot be a secret: a credential that fails its
+check is described, never echoed.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import InvalidRequestError
 
-__all__ = ["check_positive_int", "check_sid", "check_text"]
+__all__ = [
+    "check_dns_label",
+    "check_positive_int",
+    "check_seconds",
+    "check_sid",
+    "check_text",
+    "check_wire_text",
+]
 
 _SID_KINDS = {
     "AC": "an Account SID",
@@ -15,22 +27,43 @@ _SID_KINDS = {
     "DF": "a DF SID",
 }
 _SID_PATTERNS = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}\Z") for prefix in _SID_KINDS}
+_DNS_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 
-def check_sid(value: object, prefix: str, name: str) -> str:
-    """`value` if it is a SID with `prefix` (AC, SK, DG sink, DF subscription), else raise."""
+def _described(value: object) -> str:
+    """What a value is, without what it says: for credentials that failed a check."""
+    if isinstance(value, str):
+        return f"a {len(value)}-character string"
+    return type(value).__name__
+
+
+def check_sid(value: object, prefix: str, name: str, *, secret: bool = False) -> str:
+    """`value` if it is a SID with `prefix` (AC, SK, DG sink, DF subscription), else raise.
+
+    With `secret`, a value that fails is not quoted: a token passed as a SID stays hidden.
+    """
     if not isinstance(value, str) or not _SID_PATTERNS[prefix].match(value):
+        got = _described(value) if secret else repr(value)
         raise InvalidRequestError(
-            f"{name} must be {_SID_KINDS[prefix]} ({prefix} and 32 hex digits), got {value!r}"
+            f"{name} must be {_SID_KINDS[prefix]} ({prefix} and 32 hex digits), got {got}"
         )
     return value
 
 
+def check_wire_text(value: str, name: str) -> str:
+    """`value` if it can be sent as UTF-8 (no lone surrogates), else raise."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(f"{name} is not valid Unicode (a lone surrogate)") from None
+    return value
+
+
 def check_text(value: object, name: str) -> str:
-    """`value` if it is a non-empty string, else raise."""
+    """`value` if it is a non-empty string that can be sent, else raise."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequestError(f"{name} must be a non-empty string, got {value!r}")
-    return value
+    return check_wire_text(value, name)
 
 
 def check_positive_int(value: object, name: str, maximum: int | None = None) -> int:
@@ -40,3 +73,27 @@ def check_positive_int(value: object, name: str, maximum: int | None = None) -> 
     if maximum is not None and value > maximum:
         raise InvalidRequestError(f"{name} must be at most {maximum}, got {value!r}")
     return value
+
+
+def check_seconds(value: object, name: str) -> float:
+    """`value` as float if it is a finite, positive number of seconds (not a bool)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidRequestError(f"{name} must be a finite, positive number, got {value!r}")
+    return float(value)
+
+
+def check_dns_label(value: object, name: str) -> str:
+    """`value` if it is one DNS label (letters, digits, inner hyphens), else raise.
+
+    Region and edge go into the API's host name; nothing else may move the origin.
+    """
+    if not isinstance(value, str) or not _DNS_LABEL.match(value):
+        raise InvalidRequestError(
+            f"{name} must be one DNS label (letters, digits and hyphens), got {value!r}"
+        )
+    return value.lower()

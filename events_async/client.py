@@ -10,16 +10,19 @@ from types import TracebackType
 import aiohttp
 from yarl import URL
 
-from ._transport import DEFAULT_TIMEOUT, Transport
-from ._validate import check_positive_int, check_sid
+from ._settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    base_url_for,
+    timeout_for,
+)
+from ._transport import Transport
+from ._validate import check_positive_int, check_sid, check_wire_text
 from ._version import __version__
 from .errors import InvalidRequestError
 from .resources import EventTypes, Schemas, Sinks, Subscriptions
 
 __all__ = ["DEFAULT_BASE_URL", "EventsClient"]
-
-DEFAULT_BASE_URL = "https://events.twilio.com"
-DEFAULT_REGION = "us1"
 
 
 USER_AGENT = (
@@ -34,36 +37,11 @@ def _setting(value: str | None, env_name: str) -> str | None:
 
 
 def _basic_authorization(username: str, password: str) -> str:
+    if not isinstance(password, str):
+        raise InvalidRequestError(f"a secret must be a string, got {type(password).__name__}")
+    check_wire_text(password, "the auth token or API secret")
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
-
-
-def _base_url(base_url: str | None, region: str | None, edge: str | None) -> URL:
-    if base_url is None:
-        if region is None and edge is None:
-            base_url = DEFAULT_BASE_URL
-        else:
-            parts = [p for p in (edge, region or DEFAULT_REGION) if p]
-            base_url = f"https://events.{'.'.join(parts)}.twilio.com"
-    url = URL(base_url.rstrip("/"))
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidRequestError(f"base_url must be an http(s) URL, got {base_url!r}")
-    if url.user or url.password or url.query_string or url.fragment:
-        raise InvalidRequestError("base_url must not carry credentials, a query or a fragment")
-    return url
-
-
-def _timeout(timeout: aiohttp.ClientTimeout | float | None) -> aiohttp.ClientTimeout:
-    if timeout is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise InvalidRequestError(
-            f"timeout must be positive seconds or a ClientTimeout, got {timeout!r}"
-        )
-    seconds = float(timeout)
-    return aiohttp.ClientTimeout(total=None, connect=None, sock_connect=seconds, sock_read=seconds)
 
 
 class EventsClient:
@@ -78,10 +56,12 @@ class EventsClient:
     its session on first use, inside the running loop, and closes it in `close()` or on
     leaving `async with`.
 
-    `timeout` is an `aiohttp.ClientTimeout` or seconds for connecting and for each read
-    (None: 10 s to connect, 30 s per read). `max_retries` counts retries, not attempts
-    (0 disables them). `max_concurrency` caps requests in flight (None: the connection
-    pool's size).
+    `timeout` is seconds (bounding connecting, each read and each whole attempt) or an
+    `aiohttp.ClientTimeout` (one without `total` gets 60 s); None: 10 s to connect, 30 s
+    per read, 60 s per attempt. `max_retries` counts retries, not attempts (0: exactly one
+    attempt on the wire). `max_concurrency` caps requests in flight (None: the connection
+    pool's size). `max_response_bytes` caps each response body, counted after
+    decompression (default 32 MiB); a larger body raises `ResponseDecodeError`.
     """
 
     def __init__(
@@ -98,12 +78,13 @@ class EventsClient:
         timeout: aiohttp.ClientTimeout | float | None = None,
         max_retries: int = 2,
         max_concurrency: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.account_sid = _setting(account_sid, "TWILIO_ACCOUNT_SID")
         api_key = _setting(api_key, "TWILIO_API_KEY")
         if api_key is not None:
             api_secret = _setting(api_secret, "TWILIO_API_SECRET")
-            check_sid(api_key, "SK", "api_key")
+            check_sid(api_key, "SK", "api_key", secret=True)
             if not api_secret:
                 raise InvalidRequestError("api_key needs api_secret (or TWILIO_API_SECRET)")
             authorization = _basic_authorization(api_key, api_secret)
@@ -116,7 +97,7 @@ class EventsClient:
                 )
             authorization = _basic_authorization(self.account_sid, auth_token)
         if self.account_sid is not None:
-            check_sid(self.account_sid, "AC", "account_sid")
+            check_sid(self.account_sid, "AC", "account_sid", secret=True)
         self.api_key = api_key
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise InvalidRequestError(f"max_retries must be 0 or more, got {max_retries!r}")
@@ -124,15 +105,16 @@ class EventsClient:
             check_positive_int(max_concurrency, "max_concurrency")
         region = _setting(region, "TWILIO_REGION")
         edge = _setting(edge, "TWILIO_EDGE")
-        self.base_url = str(_base_url(base_url, region, edge))
+        self.base_url = str(base_url_for(base_url, region, edge))
         self._transport = Transport(
             base_url=URL(self.base_url),
             authorization=authorization,
             user_agent=USER_AGENT,
-            timeout=_timeout(timeout),
+            timeout=timeout_for(timeout),
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             session=session,
+            max_response_bytes=check_positive_int(max_response_bytes, "max_response_bytes"),
         )
         self.event_types = EventTypes(self._transport)
         """Event types (`/v1/Types`)."""

@@ -10,7 +10,8 @@ EventsError
 │   ├── RateLimitError           429 (retry_after)
 │   └── ServerError              5xx
 ├── TransportError           the request did not complete (connection, protocol)
-│   └── EventsTimeoutError       connect or read timed out
+│   ├── EventsTimeoutError       connect, a read or the whole attempt timed out
+│   └── ClientClosedError        the client was closed, or is used in another event loop
 ├── ResponseDecodeError      a body that is not the JSON promised
 ├── PaginationError          a next_page_url on another origin, or a loop
 └── InvalidRequestError      bad input caught before sending (also a ValueError)
@@ -20,6 +21,8 @@ An error response whose body is not JSON (a proxy's HTML 502 page, say) raises a
 that is both the `ApiError` subclass for its status and a `ResponseDecodeError`.
 
 No message or repr carries credentials: URLs hold none, and headers are never quoted.
+Text the server sent is shown with control characters escaped (`str()` of an `ApiError`),
+so it cannot forge lines or escape sequences on a terminal; the attributes keep it raw.
 """
 
 from __future__ import annotations
@@ -28,10 +31,13 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from ._text import printable
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "EventsError",
     "EventsTimeoutError",
     "InvalidRequestError",
@@ -81,9 +87,9 @@ class ApiError(EventsError):
         code = f" (code {self.code})" if self.code is not None else ""
         text = f"HTTP {self.status}{code} on {self.method} {self.url}"
         if self.message:
-            text += f": {self.message}"
+            text += f": {printable(self.message)}"
         if self.more_info:
-            text += f" [{self.more_info}]"
+            text += f" [{printable(self.more_info)}]"
         return text
 
     def __repr__(self) -> str:
@@ -129,7 +135,14 @@ class TransportError(EventsError):
 
 
 class EventsTimeoutError(TransportError):
-    """Connecting or reading timed out."""
+    """Connecting, a read, or the whole attempt (its total deadline) timed out."""
+
+
+class ClientClosedError(TransportError, RuntimeError):
+    """The client is closed, or is used in an event loop other than its session's.
+
+    Also a `RuntimeError`, which is what using a closed aiohttp session raises.
+    """
 
 
 class ResponseDecodeError(EventsError):

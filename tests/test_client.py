@@ -176,10 +176,10 @@ def test_repr_shows_no_secret() -> None:
     assert API_KEY in repr(key_client)
 
 
-async def test_timeout_in_seconds_bounds_connect_and_read() -> None:
+async def test_timeout_in_seconds_bounds_connect_read_and_the_whole_attempt() -> None:
     client = EventsClient(ACCOUNT_SID, AUTH_TOKEN, timeout=2.5)
     timeout = client._transport._timeout
-    assert (timeout.sock_connect, timeout.sock_read, timeout.total) == (2.5, 2.5, None)
+    assert (timeout.sock_connect, timeout.sock_read, timeout.total) == (2.5, 2.5, 2.5)
     await client.close()
 
 
@@ -187,3 +187,4 @@ def test_the_default_timeout_is_never_unbounded() -> None:
     timeout = EventsClient(ACCOUNT_SID, AUTH_TOKEN)._transport._timeout
     assert timeout.sock_connect
     assert timeout.sock_read
+    assert timeout.total
