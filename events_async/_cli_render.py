@@ -1,4 +1,8 @@
-"""How the command prints results: aligned tables for people, JSON for programs."""
+"""How the command prints results: aligned tables for people, JSON for programs.
+
+Whatever the server sent is escaped on the way out: control characters in tables and
+text, and everything outside ASCII in JSON, so no answer can drive the terminal.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any, TextIO
 import attrs
 
 from ._convert import converter
+from ._text import printable
 from .models import (
     EventType,
     Schema,
@@ -40,8 +45,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return json.dumps(value)
+    return printable(str(value))
 
 
 def _table(rows: list[Any], out: TextIO) -> None:
@@ -69,7 +74,7 @@ def render(value: Any, *, as_json: bool, out: TextIO | None = None) -> None:
     """Print a command's result: a model, a list of models, or a short message."""
     out = out or sys.stdout
     if as_json:
-        out.write(json.dumps(converter.unstructure(value), indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(converter.unstructure(value), indent=2) + "\n")
     elif isinstance(value, list):
         _table(value, out)
     elif attrs.has(type(value)):
@@ -78,7 +83,7 @@ def render(value: Any, *, as_json: bool, out: TextIO | None = None) -> None:
         for key, item in value.items():
             out.write(f"{key}: {_cell(item)}\n")
     else:
-        out.write(f"{value}\n")
+        out.write("\n".join(printable(line) for line in str(value).split("\n")) + "\n")
 
 
 class ProgressBar:

@@ -107,12 +107,14 @@ def _structure_any_dict(value: Any, _: Any) -> dict[str, Any]:
     return value
 
 
-def _structure_str_dict(value: Any, _: Any) -> dict[str, str]:
+def _structure_str_dict(value: Any, _: Any) -> dict[str, str] | None:
+    """A link map, read leniently (the spec types `links` as a free object): values that
+    are not strings are dropped, and a `links` that is not an object reads as None."""
     if type(value) is not dict:
-        raise TypeError(f"expected an object, got {type(value).__name__}")
+        return None
     for item in value.values():
         if type(item) is not str:
-            raise TypeError(f"expected string values, got {type(item).__name__}")
+            return {k: v for k, v in value.items() if type(v) is str}
     return value
 
 

@@ -38,9 +38,7 @@ def _too_large(method: str, url: URL, status: int, cap: int) -> ResponseDecodeEr
     )
 
 
-async def read_capped(
-    response: aiohttp.ClientResponse, cap: int, method: str, url: URL
-) -> bytes:
+async def read_capped(response: aiohttp.ClientResponse, cap: int, method: str, url: URL) -> bytes:
     """The body, read as it arrives and counted after decompression.
 
     Past `cap` bytes the connection is closed (not drained, not reused) and nothing more

@@ -197,8 +197,10 @@ class Transport:
             logger.debug("rate limited: pausing every request for %.2fs", seconds)
 
     def _check_origin(self, url: URL) -> None:
-        if url.scheme != self.origin.scheme or url.host != self.origin.host or (
-            url.port != self.origin.port
+        if (
+            url.scheme != self.origin.scheme
+            or url.host != self.origin.host
+            or (url.port != self.origin.port)
         ):
             raise InvalidRequestError(f"{url.origin()} is not the client's origin")
 

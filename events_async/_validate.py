@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TypeGuard
 
 from .errors import InvalidRequestError
 
@@ -18,6 +19,7 @@ __all__ = [
     "check_sid",
     "check_text",
     "check_wire_text",
+    "is_sid",
 ]
 
 _SID_KINDS = {
@@ -35,6 +37,11 @@ def _described(value: object) -> str:
     if isinstance(value, str):
         return f"a {len(value)}-character string"
     return type(value).__name__
+
+
+def is_sid(value: object, *prefixes: str) -> TypeGuard[str]:
+    """Whether `value` is a SID with one of `prefixes`."""
+    return isinstance(value, str) and any(_SID_PATTERNS[p].match(value) for p in prefixes)
 
 
 def check_sid(value: object, prefix: str, name: str, *, secret: bool = False) -> str:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ._cli_render import ProgressBar, render
+from ._text import printable
 from .audit import audit_account
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError, InvalidRequestError
@@ -354,8 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (AuthenticationError, InvalidRequestError) as error:
-        print(f"events-async: error: {error}", file=sys.stderr)
+        print(f"events-async: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except EventsError as error:
-        print(f"events-async: error: {error}", file=sys.stderr)
+        print(f"events-async: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED

@@ -1,8 +1,14 @@
 """Lazy iteration over list endpoints, following `meta.next_page_url`.
 
 A paginator sends nothing until it is iterated. It follows a next page only on the
-client's own origin and never reads the same page twice, so a hostile or broken
-`next_page_url` cannot send credentials elsewhere or loop forever.
+client's own origin and never sends the same request twice, so a hostile or broken
+`next_page_url` cannot send credentials elsewhere or loop forever:
+
+- a `next_page_url` that cannot be parsed, carries userinfo, or names another scheme,
+  host or port is a `PaginationError`;
+- requests are compared as sent (no fragment), and a chain whose `meta.page` does not
+  advance is a `PaginationError`, so a throwaway query parameter cannot loop either;
+- with `limit`, models are built only for the items that will be yielded.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from yarl import URL
 
 from ._convert import structure, structure_list
+from ._text import printable
 from ._validate import check_positive_int
 from .errors import PaginationError, ResponseDecodeError
 from .models import Page, PageMeta
@@ -86,36 +93,66 @@ class AsyncPaginator(Generic[T]):
         """Each page in turn, its items cut so that no more than `limit` are yielded."""
         remaining = self._limit
         url: URL | None = self._url
-        seen: set[str] = set()
+        seen: set[URL] = set()
+        last_page: int | None = None
         while url is not None:
-            seen.add(str(url))
+            seen.add(url)
             data = await self._transport.request("GET", url)
-            page = self._read_page(data, url)
+            page = self._read_page(data, url, remaining)
+            if page.meta.page is not None:
+                if last_page is not None and page.meta.page <= last_page:
+                    raise PaginationError(
+                        f"GET {url} answered page {page.meta.page} after page {last_page}: "
+                        "the list does not advance"
+                    )
+                last_page = page.meta.page
             if remaining is not None:
-                if len(page.items) >= remaining:
-                    yield Page(items=page.items[:remaining], meta=page.meta)
-                    return
                 remaining -= len(page.items)
+                if remaining <= 0:
+                    yield page
+                    return
             yield page
             url = self._next_url(page.meta, url, seen)
 
-    def _read_page(self, data: dict[str, Any] | None, url: URL) -> Page[T]:
+    def _read_page(self, data: dict[str, Any] | None, url: URL, wanted: int | None) -> Page[T]:
         if data is None or not isinstance(data.get("meta"), dict):
             raise ResponseDecodeError(f"GET {url} returned a list page without a meta block")
         meta = structure(data["meta"], PageMeta)
         key = meta.key if meta.key in data else self._key
         if key not in data:
             raise ResponseDecodeError(f"GET {url} returned a list page without {key!r}")
-        return Page(items=structure_list(data[key], self._model), meta=meta)
+        items = data[key]
+        if wanted is not None and isinstance(items, list) and len(items) > wanted:
+            items = items[:wanted]
+        return Page(items=structure_list(items, self._model), meta=meta)
 
-    def _next_url(self, meta: PageMeta, current: URL, seen: set[str]) -> URL | None:
+    def _next_url(self, meta: PageMeta, current: URL, seen: set[URL]) -> URL | None:
         if not meta.next_page_url:
             return None
-        url = current.join(URL(meta.next_page_url))
+        url = _parse_next(meta.next_page_url, current)
+        if url.user is not None or url.password is not None:
+            raise PaginationError("next_page_url carries userinfo; not following it")
         if _origin(url) != _origin(self._transport.origin):
             raise PaginationError(
                 f"next_page_url is on another origin ({url.origin()}); not following it"
             )
-        if str(url) in seen:
+        if url in seen:
             raise PaginationError(f"next_page_url {url} was already read: the list loops")
         return url
+
+
+def _parse_next(text: str, current: URL) -> URL:
+    """`next_page_url` resolved against the page that named it, as it would be sent.
+
+    Anything yarl cannot parse, or whose port is out of range, is a `PaginationError`.
+    """
+    try:
+        url = current.join(URL(text)).with_fragment(None)
+        url.port  # noqa: B018 - parses the port, which may be out of range
+        str(url)  # IDNA-encodes the host, which may fail
+    except (ValueError, UnicodeError, TypeError) as exc:
+        shown = printable(text[:200])
+        raise PaginationError(f"next_page_url cannot be parsed ({exc}): {shown!r}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise PaginationError(f"next_page_url is not an http(s) URL: {printable(text[:200])!r}")
+    return url

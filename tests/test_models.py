@@ -127,7 +127,6 @@ def test_date_times_become_aware(text: str, expected: datetime) -> None:
         {"date_created": 1597325300},
         {"sid": 42},
         {"sink_type": 1},
-        {"links": ["not", "a", "map"]},
         {"sink_configuration": "a string"},
     ],
 )
@@ -163,15 +162,29 @@ def test_typed_configurations_unstructure_to_plain_json() -> None:
         ({"latest_version": "5"}, Schema),
         ({"latest_version": True}, Schema),
         ({"receive_events_from_subaccounts": "yes"}, Subscription),
-        ({"links": {"versions": 3}}, Schema),
         ({"schema_version": 1.0}, SubscribedEvent),
     ],
 )
-def test_integers_booleans_and_link_maps_are_read_strictly(
+def test_integers_and_booleans_are_read_strictly(
     body: dict[str, Any], model: type
 ) -> None:
     with pytest.raises(ResponseDecodeError, match=f"cannot read {model.__name__}"):
         structure(body, model)
+
+
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        ({"versions": "https://x/v", "count": 3, "nested": {"a": 1}}, {"versions": "https://x/v"}),
+        (["not", "a", "map"], None),
+        ("a string", None),
+        ({"versions": "https://x/v"}, {"versions": "https://x/v"}),
+    ],
+)
+def test_links_are_read_leniently_and_never_fail_a_model(links: Any, expected: Any) -> None:
+    assert structure({"id": "Messaging.MessageStatus", "links": links}, Schema).links == expected
+    page = structure_list([{"sid": "DG1", "links": links}], Sink)
+    assert page[0].links == expected
 
 
 def test_a_bad_item_in_a_page_fails_the_page() -> None:

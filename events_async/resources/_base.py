@@ -6,16 +6,20 @@ JSON it returns into a model. They never touch aiohttp.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
+
 from .._convert import structure
-from ..errors import ResponseDecodeError
+from ..errors import InvalidRequestError, ResponseDecodeError
 from ..pagination import AsyncPaginator
 
 if TYPE_CHECKING:
     from .._transport import Params, Transport
 
-__all__ = ["Resource", "wire_pairs"]
+__all__ = ["Resource", "json_text", "wire_pairs"]
 
 T = TypeVar("T")
 
@@ -71,3 +75,28 @@ def wire_pairs(**fields: Any) -> list[tuple[str, str]]:
             value = "true" if value else "false"
         pairs.append((name, str(value)))
     return pairs
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(item) for item in value)
+    return False
+
+
+def json_text(value: Any, name: str) -> str:
+    """`value` as one JSON form value: refused if it cannot be sent exactly as given.
+
+    orjson refuses lone surrogates, non-string keys and nesting past 254 levels; NaN and
+    infinities (which it would quietly send as null) are refused here.
+    """
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError as exc:
+        raise InvalidRequestError(f"{name} is not JSON-serialisable: {exc}") from None
+    if _has_non_finite(value):  # safe to recurse: orjson has bounded the depth
+        raise InvalidRequestError(f"{name} holds NaN or an infinity, which JSON cannot carry")
+    return text

@@ -6,8 +6,6 @@ import enum
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-import orjson
-
 from .._convert import unstructure
 from .._validate import check_sid, check_text
 from ..errors import InvalidRequestError
@@ -22,7 +20,7 @@ from ..models import (
     WebhookSinkConfiguration,
 )
 from ..pagination import AsyncPaginator
-from ._base import Resource, wire_pairs
+from ._base import Resource, json_text, wire_pairs
 
 __all__ = ["SinkConfiguration", "Sinks"]
 
@@ -66,10 +64,7 @@ def _configuration_json(configuration: object, sink_type: SinkType) -> str:
     plain = unstructure(configuration)
     if not plain:
         raise InvalidRequestError("sink_configuration must not be empty")
-    try:
-        return orjson.dumps(dict(plain)).decode()
-    except TypeError as exc:
-        raise InvalidRequestError(f"sink_configuration is not JSON-serialisable: {exc}") from None
+    return json_text(dict(plain), "sink_configuration")
 
 
 class Sinks(Resource):

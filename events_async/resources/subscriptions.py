@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from .._validate import check_positive_int, check_sid, check_text
 from ..errors import InvalidRequestError
 from ..models import SubscribedEvent, SubscribedType, Subscription
 from ..pagination import AsyncPaginator
-from ._base import Resource, wire_pairs
+from ._base import Resource, json_text, wire_pairs
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -38,10 +36,7 @@ def _type_json(item: object) -> str:
         fields.pop("schema_version", None)
     else:
         check_positive_int(fields["schema_version"], "schema_version")
-    try:
-        return orjson.dumps(fields).decode()
-    except TypeError as exc:
-        raise InvalidRequestError(f"types item is not JSON-serialisable: {exc}") from None
+    return json_text(fields, "types item")
 
 
 def _types_pairs(types: Iterable[SubscribedTypeLike]) -> list[tuple[str, str]]:
