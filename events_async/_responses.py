@@ -17,6 +17,11 @@ from .errors import ApiError, ResponseDecodeError, error_class_for, undecodable_
 __all__ = ["Answer", "api_error", "decode_success", "read_capped"]
 
 SNIPPET_LENGTH = 200
+# Parsed JSON outweighs its text: `{}` is 2 bytes on the wire and 64 in memory. A page
+# holds at most 1,000 items of a few objects each, so a large body with more brackets
+# than this is refused before it is parsed (a bracket inside a string counts too).
+MAX_JSON_CONTAINERS = 200_000
+_SCAN_CONTAINERS_ABOVE = 1 << 20
 
 
 class Answer:
@@ -24,7 +29,7 @@ class Answer:
 
     __slots__ = ("body", "retry_after", "status")
 
-    def __init__(self, status: int, retry_after: str | None, body: bytes) -> None:
+    def __init__(self, status: int, retry_after: str | None, body: bytes | bytearray) -> None:
         self.status = status
         self.retry_after = retry_after
         self.body = body
@@ -38,7 +43,9 @@ def _too_large(method: str, url: URL, status: int, cap: int) -> ResponseDecodeEr
     )
 
 
-async def read_capped(response: aiohttp.ClientResponse, cap: int, method: str, url: URL) -> bytes:
+async def read_capped(
+    response: aiohttp.ClientResponse, cap: int, method: str, url: URL
+) -> bytes | bytearray:
     """The body, read as it arrives and counted after decompression.
 
     Past `cap` bytes the connection is closed (not drained, not reused) and nothing more
@@ -46,29 +53,68 @@ async def read_capped(response: aiohttp.ClientResponse, cap: int, method: str, u
     """
     declared = response.content_length
     encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-    if declared is not None and declared > cap and not encoded:
-        response.close()
-        raise _too_large(method, url, response.status, cap)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_any():
-        size += len(chunk)
-        if size > cap:
-            chunks.clear()
+    if declared is not None and not encoded:
+        if declared > cap:
             response.close()
             raise _too_large(method, url, response.status, cap)
-        chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return await _read_declared(response, declared)
+    first: bytes = b""
+    body: bytearray | None = None  # grown in place: no second copy of a large body
+    async for chunk in response.content.iter_any():
+        if body is None and not first:
+            first = chunk
+            size = len(chunk)
+        else:
+            if body is None:
+                body = bytearray(first)
+                first = b""
+            body += chunk
+            size = len(body)
+        if size > cap:
+            body = None
+            response.close()
+            raise _too_large(method, url, response.status, cap)
+    return first if body is None else body
 
 
-def _snippet(raw: bytes) -> str:
-    return raw[:SNIPPET_LENGTH].decode("utf-8", errors="replace")
+async def _read_declared(response: aiohttp.ClientResponse, length: int) -> bytes | bytearray:
+    """A body whose length is known (aiohttp stops at it): into one buffer of that size,
+    so a large body is never copied while it grows."""
+    first = await response.content.readany()
+    if len(first) >= length:
+        return first
+    body = bytearray(length)
+    view = memoryview(body)
+    view[: len(first)] = first
+    size = len(first)
+    async for chunk in response.content.iter_any():
+        view[size : size + len(chunk)] = chunk
+        size += len(chunk)
+    view.release()
+    if size < length:  # the connection ended early; aiohttp raises before this
+        del body[size:]
+    return body
+
+
+def _snippet(raw: bytes | bytearray) -> str:
+    return bytes(raw[:SNIPPET_LENGTH]).decode("utf-8", errors="replace")
 
 
 def decode_success(answer: Answer, method: str, url: URL) -> dict[str, Any] | None:
     """The JSON object of a 2xx answer; None for 204."""
     if answer.status == 204:
         return None
+    body = answer.body
+    if (
+        len(body) > _SCAN_CONTAINERS_ABOVE
+        and body.count(b"{") + body.count(b"[") > MAX_JSON_CONTAINERS
+    ):
+        raise ResponseDecodeError(
+            f"{method} {url} returned JSON with over {MAX_JSON_CONTAINERS} objects and "
+            f"arrays (HTTP {answer.status}); not parsing it",
+            status=answer.status,
+            snippet=_snippet(body),
+        )
     try:
         data = orjson.loads(answer.body)
     except orjson.JSONDecodeError:

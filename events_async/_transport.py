@@ -313,16 +313,23 @@ class Transport:
 
 
 def _abandon(session: aiohttp.ClientSession) -> None:
-    """Drop a session whose event loop is gone without awaiting it: its sockets are closed
-    directly, since the loop that owned their transports can no longer run callbacks."""
+    """Drop a session whose event loop is closed, without awaiting anything.
+
+    Neither aiohttp nor asyncio can close a transport once its loop is closed (closing
+    schedules a callback on that loop), so the pooled sockets are closed here directly;
+    otherwise each would warn of being unclosed when collected. This reaches into private
+    attributes (`_conns`, `_sock`) and does nothing where they are missing.
+    """
     connector = session.connector
-    conns = getattr(connector, "_conns", {}) if connector is not None else {}
-    for entries in list(conns.values()):
+    pool: dict[Any, Any] = getattr(connector, "_conns", {})
+    for entries in list(pool.values()):
         for protocol, _ in entries:
             transport = getattr(protocol, "transport", None)
-            sock = transport.get_extra_info("socket") if transport is not None else None
+            sock = getattr(transport, "_sock", None)
             if sock is not None:
                 sock.close()
+                transport._sock = None  # type: ignore[union-attr]
+    pool.clear()
     session.detach()
 
 

@@ -165,9 +165,7 @@ def test_typed_configurations_unstructure_to_plain_json() -> None:
         ({"schema_version": 1.0}, SubscribedEvent),
     ],
 )
-def test_integers_and_booleans_are_read_strictly(
-    body: dict[str, Any], model: type
-) -> None:
+def test_integers_and_booleans_are_read_strictly(body: dict[str, Any], model: type) -> None:
     with pytest.raises(ResponseDecodeError, match=f"cannot read {model.__name__}"):
         structure(body, model)
 
