@@ -6,11 +6,12 @@ rules about state (limits, active sinks, known event types) live in `state.py`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
 
 from .._validate import check_sid
@@ -21,6 +22,8 @@ from .state import (
     FakeAccount,
     bad_request,
     not_found,
+    parse_int,
+    parse_json,
 )
 
 if TYPE_CHECKING:
@@ -33,8 +36,20 @@ AccountHandler = Callable[[web.Request, FakeAccount], Awaitable[web.StreamRespon
 
 
 async def _form(request: web.Request) -> MultiDict[str]:
-    """The url-encoded form of a POST, text fields only."""
-    posted = await request.post()
+    """The form of a POST (url-encoded or multipart), text fields only; a 400 when the
+    body cannot be read as one (no boundary, a broken part, bytes that are not UTF-8)."""
+    if request.content_type in ("", "application/x-www-form-urlencoded"):
+        raw = await request.read()
+        try:
+            text = raw.decode("utf-8")
+            pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise bad_request("the request body is not a UTF-8 url-encoded form") from None
+        return MultiDict(pairs)
+    try:
+        posted = await request.post()
+    except (ValueError, UnicodeDecodeError, AssertionError, LookupError, HttpProcessingError):
+        raise bad_request("the request body is not a readable form") from None
     return MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
 
 
@@ -55,12 +70,7 @@ def _sid(value: str, prefix: str, name: str) -> str:
 
 def _optional_int(form: Mapping[str, str], name: str) -> int | None:
     raw = form.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise bad_request(f"{name} must be an integer") from None
+    return None if raw is None else parse_int(raw, name)
 
 
 def _subscribed_types(values: list[str]) -> list[tuple[str, int | None]]:
@@ -68,10 +78,7 @@ def _subscribed_types(values: list[str]) -> list[tuple[str, int | None]]:
         raise bad_request("Missing required parameter Types in the post body")
     types = []
     for value in values:
-        try:
-            item = json.loads(value)
-        except ValueError:
-            raise bad_request("each Types value must be a JSON object") from None
+        item = parse_json(value, "each Types value")
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
             raise bad_request('each Types value must be a JSON object with a "type"')
         version = item.get("schema_version")
@@ -218,9 +225,10 @@ class Handlers:
         schema_id = self._schema_id(request)
         raw = request.match_info["SchemaVersion"]
         latest = self.server.catalog.schemas[schema_id].latest_version
-        if not raw.isdigit() or not 1 <= int(raw) <= latest:
-            raise not_found(f"Schema {schema_id} has no version {raw}")
-        return web.json_response(self.render.schema_version(schema_id, int(raw)))
+        version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
+        if not 1 <= version <= latest:
+            raise not_found(f"Schema {schema_id} has no version {raw[:20]}")
+        return web.json_response(self.render.schema_version(schema_id, version))
 
     # sinks -------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from .state import bad_request
+from .state import bad_request, parse_int
 
 __all__ = ["Pager"]
 
@@ -126,10 +126,7 @@ def _int_param(
     raw = query.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"{name} must be an integer") from None
+    value = parse_int(raw, name)
     if value < low or (high is not None and value > high):
         limit = f"{low} to {high}" if high is not None else f"at least {low}"
         raise bad_request(f"{name} must be {limit}, got {value}")

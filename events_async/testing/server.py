@@ -62,6 +62,17 @@ def _error_response(error: FakeError, headers: dict[str, str] | None = None) -> 
     )
 
 
+def _http_refusal(request: web.Request, refused: web.HTTPException) -> web.Response:
+    """aiohttp's own 4xx (no route, wrong method, body too large) in Twilio's shape."""
+    if refused.status == 404:
+        message = f"The requested resource {request.path} was not found"
+        return _error_response(FakeError(404, 20404, message))
+    if isinstance(refused, web.HTTPMethodNotAllowed):
+        allow = ", ".join(sorted(refused.allowed_methods))
+        return _error_response(FakeError(405, 20004, "Method not allowed"), {"Allow": allow})
+    return _error_response(FakeError(refused.status, 20001, refused.reason))
+
+
 def _basic_credentials(header: str) -> tuple[str, str] | None:
     """(login, password) from a Basic `Authorization` header, or None."""
     scheme, _, encoded = header.partition(" ")
@@ -73,6 +84,11 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
         return None
     login, colon, password = decoded.partition(":")
     return (login, password) if colon else None
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of any text (compare_digest refuses non-ASCII str)."""
+    return secrets.compare_digest(given.encode(), expected.encode())
 
 
 def _is_loopback(url: str) -> bool:
@@ -197,18 +213,15 @@ class FakeEventsServer:
     def authenticate(self, request: web.Request) -> FakeAccount:
         """The account whose credentials the request carries, or a 401."""
         refused = FakeError(401, 20003, "Authentication Error - invalid username")
-        header = request.headers.get("Authorization", "")
-        try:
-            credentials = aiohttp.BasicAuth.decode(header)
-        except (ValueError, binascii.Error):
-            raise refused from None
-        account = self.accounts.get(credentials.login)
-        if account is not None and secrets.compare_digest(credentials.password, account.auth_token):
+        credentials = _basic_credentials(request.headers.get("Authorization", ""))
+        if credentials is None:
+            raise refused
+        login, password = credentials
+        account = self.accounts.get(login)
+        if account is not None and _same(password, account.auth_token):
             return account
-        account = self._api_keys.get(credentials.login)
-        if account is not None and secrets.compare_digest(
-            credentials.password, account.api_keys[credentials.login]
-        ):
+        account = self._api_keys.get(login)
+        if account is not None and _same(password, account.api_keys[login]):
             return account
         raise refused
 
@@ -265,16 +278,18 @@ class FakeEventsServer:
             self.in_flight -= 1
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The handler's answer; every refusal, aiohttp's own included, as Twilio's JSON."""
         try:
             return await handler(request)
         except FakeError as error:
             return _error_response(error)
-        except web.HTTPNotFound:
-            return _error_response(
-                FakeError(404, 20404, f"The requested resource {request.path} was not found")
-            )
-        except web.HTTPMethodNotAllowed:
-            return _error_response(FakeError(405, 20004, "Method not allowed"))
+        except web.HTTPException as refused:
+            if refused.status < 400:
+                raise
+            return _http_refusal(request, refused)
+        except Exception:  # a bug in the fake: still Twilio's JSON, and a log line
+            logger.exception("the fake failed on %s %s", request.method, request.path)
+            return _error_response(FakeError(500, 20500, "Internal Server Error"))
 
     def _misbehave(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.drop:
@@ -347,5 +362,6 @@ class FakeEventsServer:
                 destination,
                 data=orjson.dumps(payload),
                 headers={"Content-Type": content_type},
+                allow_redirects=False,  # a loopback endpoint must not bounce us elsewhere
             ) as response:
                 await response.read()

@@ -6,13 +6,15 @@ Every rule violation raises `FakeError`, which the server renders as Twilio's er
 from __future__ import annotations
 
 import itertools
-import json
+import re
 import secrets
 import uuid
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
+import orjson
 
 from .catalog import Catalog
 
@@ -34,6 +36,8 @@ _REQUIRED_CONFIGURATION = {
     "segment": ("write_key",),
     "email": (),
 }
+_WEBHOOK_METHODS = ("GET", "POST")
+_INTEGER = re.compile(r"[0-9]{1,9}")
 
 _sequence = itertools.count(1)
 
@@ -56,6 +60,48 @@ def bad_request(message: str) -> FakeError:
 def not_found(message: str) -> FakeError:
     """Twilio's 404: the requested resource was not found (20404)."""
     return FakeError(404, 20404, message)
+
+
+def parse_int(raw: str, name: str) -> int:
+    """A parameter of ASCII digits (at most nine: no 5,000-digit or `²` surprises)."""
+    if not _INTEGER.fullmatch(raw):
+        raise bad_request(f"{name} must be an integer")
+    return int(raw)
+
+
+def parse_json(text: str, name: str) -> Any:
+    """A parameter holding JSON; a 400 for anything orjson refuses (including nesting
+    deeper than 1,024 levels)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise bad_request(f"{name} must be valid JSON") from None
+
+
+def check_sink_configuration(sink_type: str, configuration: dict[str, Any]) -> None:
+    """Twilio's per-type rules for a sink's configuration, checked at create (a 400)."""
+    missing = [
+        key
+        for key in _REQUIRED_CONFIGURATION[sink_type]
+        if not isinstance(configuration.get(key), str) or not configuration[key].strip()
+    ]
+    if missing:
+        raise bad_request(f"SinkConfiguration for {sink_type} needs {', '.join(missing)}")
+    if sink_type != "webhook":
+        return
+    destination = configuration["destination"]
+    try:
+        parts = urlsplit(destination)
+        parts.port  # noqa: B018 - parses the port, which may be out of range
+    except ValueError:
+        raise bad_request("SinkConfiguration destination must be an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad_request("SinkConfiguration destination must be an http(s) URL")
+    method = configuration.get("method", "POST")
+    if not isinstance(method, str) or method.upper() not in _WEBHOOK_METHODS:
+        raise bad_request("SinkConfiguration method must be GET or POST")
+    if not isinstance(configuration.get("batch_events", True), bool):
+        raise bad_request("SinkConfiguration batch_events must be a boolean")
 
 
 def _next_seq() -> int:
@@ -138,15 +184,10 @@ class FakeAccount:
     def create_sink(self, description: str, sink_type: str, configuration: str) -> FakeSink:
         if sink_type not in SINK_TYPES:
             raise bad_request(f"SinkType must be one of {', '.join(SINK_TYPES)}")
-        try:
-            parsed = json.loads(configuration)
-        except ValueError:
-            raise bad_request("SinkConfiguration must be a JSON object") from None
+        parsed = parse_json(configuration, "SinkConfiguration")
         if not isinstance(parsed, dict):
             raise bad_request("SinkConfiguration must be a JSON object")
-        missing = [k for k in _REQUIRED_CONFIGURATION[sink_type] if not parsed.get(k)]
-        if missing:
-            raise bad_request(f"SinkConfiguration for {sink_type} needs {', '.join(missing)}")
+        check_sink_configuration(sink_type, parsed)
         if len(self.sinks) >= self.max_sinks:
             raise bad_request(f"an account may have at most {self.max_sinks} sinks")
         active = sink_type == "webhook" and self.webhooks_start_active
