@@ -95,6 +95,7 @@ class EventsClient:
                     "no credentials: pass account_sid and auth_token (or api_key and "
                     "api_secret), or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
                 )
+            check_sid(self.account_sid, "AC", "account_sid", secret=True)
             authorization = _basic_authorization(self.account_sid, auth_token)
         if self.account_sid is not None:
             check_sid(self.account_sid, "AC", "account_sid", secret=True)
