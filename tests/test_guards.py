@@ -118,6 +118,46 @@ BAD_CALLS: list[tuple[str, Callable[[EventsClient], Awaitable[Any]], str]] = [
         ),
         "schema_version",
     ),
+    (
+        "NaN in a sink configuration",
+        lambda c: c.sinks.create(
+            description="d", sink_type="segment", sink_configuration={"write_key": float("nan")}
+        ),
+        "NaN or an infinity",
+    ),
+    (
+        "infinity deep in a sink configuration",
+        lambda c: c.sinks.create(
+            description="d",
+            sink_type="webhook",
+            sink_configuration={"destination": "https://x", "extra": [{"n": float("inf")}]},
+        ),
+        "NaN or an infinity",
+    ),
+    (
+        "NaN in a types mapping",
+        lambda c: c.subscriptions.create(
+            description="d", sink_sid=SINK_SID, types=[{"type": "t", "x": float("nan")}]
+        ),
+        "NaN or an infinity",
+    ),
+    (
+        "lone surrogate in a schema id filter",
+        lambda c: c.event_types.list(schema_id="Messaging\ud800").collect(),
+        "schema_id is not valid Unicode",
+    ),
+    (
+        "lone surrogate in a description",
+        lambda c: c.sinks.update(SINK_SID, description="\udfff"),
+        "description is not valid Unicode",
+    ),
+    (
+        "lone surrogate in a sink configuration",
+        lambda c: c.sinks.create(
+            description="d", sink_type="segment", sink_configuration={"write_key": "\ud800"}
+        ),
+        "sink_configuration is not JSON-serialisable",
+    ),
 ]
 
 

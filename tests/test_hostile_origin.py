@@ -201,3 +201,33 @@ async def test_redirects_are_never_followed() -> None:
                 await client.sinks.fetch("DG" + "0" * 32)
     assert raised.value.status == 302
     assert elsewhere == []
+
+
+async def test_the_command_escapes_what_the_server_says() -> None:
+    async def refuse(request: web.Request) -> web.Response:
+        message = "bad\nevents-async: all good\x1b[2J\u202eevil"
+        return web.json_response({"code": 20001, "message": message, "status": 400}, status=400)
+
+    app = web.Application()
+    app.router.add_get("/v1/Sinks", refuse)
+    async with serve(app) as url:
+        env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "events_async",
+            "sinks",
+            "list",
+            "--base-url",
+            url,
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        _, stderr = await process.communicate()
+    text = stderr.decode()
+    assert process.returncode == 1
+    assert text.count("\n") == 1
+    assert "\x1b" not in text
+    assert "\u202e" not in text
+    assert "bad\\x0aevents-async: all good\\x1b[2J\\u202eevil" in text
