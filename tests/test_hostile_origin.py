@@ -156,24 +156,24 @@ async def test_audit_accounts_keeps_every_report_when_one_fails() -> None:
     assert all(AUTH_TOKEN not in f.message for r in reports for f in r.findings)
 
 
+async def _list_sinks_with_the_command(url: str) -> tuple[int | None, bytes]:
+    """`events-async sinks list` against `url` in a subprocess: exit status and stderr."""
+    env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "events_async", "sinks", "list", "--base-url", url),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await process.communicate()
+    return process.returncode, stderr
+
+
 async def test_the_command_prints_one_line_for_a_hostile_list() -> None:
     seen: list[str] = []
     async with serve(_page_app(["http://\u2100/\n\x1b[31m"], seen)) as url:
-        env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "events_async",
-            "sinks",
-            "list",
-            "--base-url",
-            url,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, stderr = await process.communicate()
-    assert process.returncode == 1
+        returncode, stderr = await _list_sinks_with_the_command(url)
+    assert returncode == 1
     lines = stderr.decode().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("events-async: error: next_page_url cannot be parsed")
@@ -211,22 +211,9 @@ async def test_the_command_escapes_what_the_server_says() -> None:
     app = web.Application()
     app.router.add_get("/v1/Sinks", refuse)
     async with serve(app) as url:
-        env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "events_async",
-            "sinks",
-            "list",
-            "--base-url",
-            url,
-            env=env,
-            stderr=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        _, stderr = await process.communicate()
+        returncode, stderr = await _list_sinks_with_the_command(url)
     text = stderr.decode()
-    assert process.returncode == 1
+    assert returncode == 1
     assert text.count("\n") == 1
     assert "\x1b" not in text
     assert "\u202e" not in text
