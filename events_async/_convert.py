@@ -137,19 +137,41 @@ def _nullable_inner(tp: Any) -> Any:
     return None
 
 
-def _all_optional(cls: Any) -> bool:
-    return attrs.has(cls) and all(f.default is None for f in attrs.fields(cls))
+def _is_response_model(cls: Any) -> bool:
+    """An attrs class whose fields are optional (default None) or required plain values."""
+    return attrs.has(cls) and all(
+        f.default is None or (f.default is attrs.NOTHING and f.type in _REQUIRED_KINDS)
+        for f in attrs.fields(cls)
+    )
+
+
+_REQUIRED_KINDS = (str, int, "str", "int")
+
+
+def _required_hook(kind: type, name: str) -> Callable[[Any, Any], Any]:
+    """Raises for a required field that is missing or of the wrong kind."""
+    check = _PLAIN_HOOKS[kind]
+
+    def structure_required(value: Any, _: Any) -> Any:
+        if value is None:
+            raise TypeError(f"the required field {name!r} is missing")
+        return check(value, None)
+
+    return structure_required
 
 
 def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Converter) -> str:
     """Code that reads field `name` from `get` into a local of that name, checked."""
-    inner = _nullable_inner(tp)
     read = f"    {name} = get({name!r})\n"
-    if inner in (str, int, bool):  # the common case inline; the hook only to raise
-        namespace[f"type_{name}"] = inner
-        namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
+    inner = _nullable_inner(tp)
+    if tp in (str, int) or inner in (str, int, bool):  # inline; the hook only to raise
+        required = inner is None  # a required field: present and of exactly this kind
+        kind = tp if required else inner
+        namespace[f"type_{name}"] = kind
+        namespace[f"hook_{name}"] = _required_hook(kind, name) if required else _PLAIN_HOOKS[kind]
+        present = "" if required else f"{name} is not None and "
         return (
-            f"{read}    if {name} is not None and {name}.__class__ is not type_{name}:\n"
+            f"{read}    if {present}{name}.__class__ is not type_{name}:\n"
             f"        hook_{name}({name}, None)\n"
         )
     if inner is not None:
@@ -183,7 +205,8 @@ def _plain_slots(cls: Any) -> bool:
 
 
 def _response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
-    """Response models (every field optional) get a generated function: each field read
+    """Response models (fields optional or required plain values) get a generated function:
+    each field read
     with `dict.get` and checked inline, then one positional call of the class. Models
     are built once per item of every page, so this is the library's hottest code."""
 
@@ -217,7 +240,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_lenient_enum, _lenient_enum_hook)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, Any], _structure_any_dict)
     conv.register_structure_hook_func(lambda tp: tp == dict[str, str], _structure_str_dict)
-    conv.register_structure_hook_factory(_all_optional, _response_model_hook(conv))
+    conv.register_structure_hook_factory(_is_response_model, _response_model_hook(conv))
     return conv
 
 

@@ -1,8 +1,12 @@
 """The Events API's resources as frozen attrs classes, and its enums.
 
-Field names are the JSON's. Every response field is optional (the API marks them all
-nullable), so a response that leaves one out still parses. Conversion lives in
-`_convert.py`; these classes know nothing of HTTP or JSON.
+Field names are the JSON's. Fields that identify a resource, and the others a caller
+passes back into a call (a sink's SID, a schema's latest version, a subscription's sink),
+are required and typed without `None`: Twilio always sends them, and typed code can hand
+them straight to the next call. A response without one is a `ResponseDecodeError`. Every
+other field is optional (the API marks them all nullable), so a response that leaves one
+out still parses. Conversion lives in `_convert.py`; these classes know nothing of HTTP
+or JSON.
 """
 
 from __future__ import annotations
@@ -63,8 +67,8 @@ class SinkStatus(str, enum.Enum):
 class EventType:
     """A type of event that can be subscribed to, such as a delivered message."""
 
-    type: str | None = None
-    schema_id: str | None = None
+    type: str
+    schema_id: str
     date_created: datetime | None = None
     date_updated: datetime | None = None
     description: str | None = None
@@ -78,19 +82,19 @@ class EventType:
 class Schema:
     """A versioned schema that event types adhere to."""
 
-    id: str | None = None
+    id: str
+    latest_version: int
     url: str | None = None
     links: dict[str, str] | None = None
     latest_version_date_created: datetime | None = None
-    latest_version: int | None = None
 
 
 @attrs.frozen
 class SchemaVersion:
     """One version of a schema; `raw` links to its JSON Schema document."""
 
-    id: str | None = None
-    schema_version: int | None = None
+    id: str
+    schema_version: int
     date_created: datetime | None = None
     url: str | None = None
     raw: str | None = None
@@ -104,7 +108,7 @@ class Sink:
     value newer than this library.
     """
 
-    sid: str | None = None
+    sid: str
     description: str | None = None
     sink_type: SinkType | str | None = None
     status: SinkStatus | str | None = None
@@ -133,10 +137,10 @@ class SinkValidateResult:
 class Subscription:
     """A selection of event types delivered to one sink."""
 
-    sid: str | None = None
+    sid: str
+    sink_sid: str
     account_sid: str | None = None
     description: str | None = None
-    sink_sid: str | None = None
     date_created: datetime | None = None
     date_updated: datetime | None = None
     url: str | None = None
@@ -148,10 +152,10 @@ class Subscription:
 class SubscribedEvent:
     """One event type (at one schema version) within a subscription."""
 
-    type: str | None = None
-    schema_version: int | None = None
+    type: str
+    schema_version: int
+    subscription_sid: str
     account_sid: str | None = None
-    subscription_sid: str | None = None
     url: str | None = None
 
 

@@ -205,7 +205,10 @@ async def test_path_parameters_stay_one_segment(hostile: str) -> None:
 
     async def record(request: web.Request) -> web.Response:
         seen.append((request.raw_path, dict(request.query)))
-        return web.json_response({"type": unquote(request.raw_path.rsplit("/", 1)[1])})
+        hostile_type = unquote(request.raw_path.rsplit("/", 1)[1])
+        return web.json_response(
+            {"type": hostile_type, "schema_version": 1, "subscription_sid": SUBSCRIPTION_SID}
+        )
 
     app = web.Application()
     app.router.add_get("/v1/Subscriptions/{sid}/SubscribedEvents/{type}", record)

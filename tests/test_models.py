@@ -79,10 +79,49 @@ def test_every_spec_property_parses_into_its_field(spec: str, schema_name: str) 
         assert getattr(parsed, name) is not None, name
 
 
+REQUIRED = {
+    EventType: {"type": "com.twilio.x", "schema_id": "X.Y"},
+    Schema: {"id": "X.Y", "latest_version": 2},
+    SchemaVersion: {"id": "X.Y", "schema_version": 1},
+    Sink: {"sid": "DG1"},
+    Subscription: {"sid": "DF1", "sink_sid": "DG1"},
+    SubscribedEvent: {"type": "com.twilio.x", "schema_version": 1, "subscription_sid": "DF1"},
+    SinkTestResult: {},
+    SinkValidateResult: {},
+}
+
+
+def _required_fields(model: type) -> set[str]:
+    return {f.name for f in attrs.fields(model) if f.default is attrs.NOTHING}
+
+
 @pytest.mark.parametrize("model", list(MODELS_BY_SCHEMA.values()))
-def test_an_empty_object_parses_with_every_field_none(model: type) -> None:
-    parsed = structure({}, model)
-    assert all(getattr(parsed, f.name) is None for f in attrs.fields(model))
+def test_only_the_identity_fields_are_required(model: type) -> None:
+    assert _required_fields(model) == set(REQUIRED[model])
+    parsed = structure(REQUIRED[model], model)
+    optional = [f.name for f in attrs.fields(model) if f.name not in REQUIRED[model]]
+    assert all(getattr(parsed, name) is None for name in optional)
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [(model, name) for model, fields in REQUIRED.items() for name in fields],
+)
+@pytest.mark.parametrize("how", ["missing", "null", "wrong kind"])
+def test_a_response_without_an_identity_field_is_a_decode_error(
+    model: type, name: str, how: str
+) -> None:
+    body: dict[str, Any] = dict(REQUIRED[model])
+    if how == "missing":
+        del body[name]
+    elif how == "null":
+        body[name] = None
+    else:
+        body[name] = [body[name]]
+    with pytest.raises(ResponseDecodeError, match=f"cannot read {model.__name__}"):
+        structure(body, model)
+    with pytest.raises(ResponseDecodeError):
+        structure_list([REQUIRED[model], body], model)
 
 
 def test_unknown_fields_are_ignored_and_unknown_enum_values_kept() -> None:
@@ -94,7 +133,7 @@ def test_unknown_fields_are_ignored_and_unknown_enum_values_kept() -> None:
 
 
 def test_known_enum_values_become_members() -> None:
-    sink = structure({"sink_type": "email", "status": "active"}, Sink)
+    sink = structure({"sid": "DG1", "sink_type": "email", "status": "active"}, Sink)
     assert sink.sink_type is SinkType.EMAIL
     assert sink.status is SinkStatus.ACTIVE
     assert str(SinkType.EMAIL) == "email"
@@ -180,7 +219,8 @@ def test_integers_and_booleans_are_read_strictly(body: dict[str, Any], model: ty
     ],
 )
 def test_links_are_read_leniently_and_never_fail_a_model(links: Any, expected: Any) -> None:
-    assert structure({"id": "Messaging.MessageStatus", "links": links}, Schema).links == expected
+    schema = {"id": "Messaging.MessageStatus", "latest_version": 1, "links": links}
+    assert structure(schema, Schema).links == expected
     page = structure_list([{"sid": "DG1", "links": links}], Sink)
     assert page[0].links == expected
 

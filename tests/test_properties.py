@@ -55,6 +55,8 @@ STRATEGIES: dict[Any, st.SearchStrategy[Any]] = {
 
 def _field_strategy(field: attrs.Attribute[Any]) -> st.SearchStrategy[Any]:
     declared = str(field.type).removesuffix(" | None")
+    if field.default is attrs.NOTHING:  # an identity field: always present
+        return STRATEGIES[declared]
     return st.none() | STRATEGIES[declared]
 
 
