@@ -71,7 +71,7 @@ def _sink_findings(data: AuditData) -> Iterator[Finding]:
         return
     used = {s.sink_sid for s in data.subscriptions} if data.subscriptions is not None else None
     for sink in data.sinks:
-        sid, name = sink.sid or "", _label(sink.description)
+        sid, name = sink.sid, _label(sink.description)
         if sink.status is SinkStatus.FAILED:
             yield Finding(Severity.ERROR, "SINK_FAILED", sid, f"sink {name} has failed")
         elif sink.status in (SinkStatus.INITIALIZED, SinkStatus.VALIDATING):
@@ -105,7 +105,7 @@ def _subscription_findings(data: AuditData) -> Iterator[Finding]:
     sinks = {s.sid: s for s in data.sinks} if data.sinks is not None else None
     schema_of = {t.type: t.schema_id for t in data.catalog} if data.catalog is not None else {}
     for subscription in data.subscriptions:
-        sid, name = subscription.sid or "", _label(subscription.description)
+        sid, name = subscription.sid, _label(subscription.description)
         if sinks is not None:
             sink = sinks.get(subscription.sink_sid)
             if sink is None:
@@ -156,7 +156,7 @@ def _event_type_findings(data: AuditData) -> Iterator[Finding]:
     users: dict[str, list[str]] = defaultdict(list)
     for sid, events in data.subscribed_events.items():
         for event in events or ():
-            users[event.type or ""].append(sid)
+            users[event.type].append(sid)
     for type, sids in sorted(users.items()):
         where = ", ".join(sorted(sids))
         entry = catalog.get(type)
@@ -181,10 +181,8 @@ def _duplicate_deliveries(data: AuditData) -> Iterator[Finding]:
         return
     deliveries: dict[tuple[str, str], list[str]] = defaultdict(list)
     for subscription in data.subscriptions:
-        for event in data.subscribed_events.get(subscription.sid or "") or ():
-            deliveries[(subscription.sink_sid or "", event.type or "")].append(
-                subscription.sid or ""
-            )
+        for event in data.subscribed_events.get(subscription.sid) or ():
+            deliveries[(subscription.sink_sid, event.type)].append(subscription.sid)
     for (sink_sid, type), sids in sorted(deliveries.items()):
         if len(sids) > 1:
             yield Finding(

@@ -6,22 +6,29 @@ Every number a user gives is finite and positive before it is used, and only an 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import NamedTuple
+
 import aiohttp
 from yarl import URL
 
-from ._validate import check_dns_label, check_seconds
+from ._validate import check_dns_label, check_seconds, check_sid
 from .errors import InvalidRequestError
 
 __all__ = [
+    "BASE_URL_VARIABLE",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_POOL_SIZE",
     "DEFAULT_TIMEOUT",
+    "Credentials",
     "base_url_for",
+    "credentials_for",
     "timeout_for",
 ]
 
 DEFAULT_BASE_URL = "https://events.twilio.com"
+BASE_URL_VARIABLE = "EVENTS_ASYNC_BASE_URL"
 DEFAULT_REGION = "us1"
 DEFAULT_POOL_SIZE = 100
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -31,8 +38,66 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(
 )
 
 
-def base_url_for(base_url: str | None, region: str | None, edge: str | None) -> URL:
-    """The API's base URL: `base_url` as given, or Twilio's host for `region`/`edge`."""
+class Credentials(NamedTuple):
+    """Who signs in: `login` (an Account SID or API key SID) and its secret."""
+
+    login: str
+    secret: str
+    account_sid: str | None
+    api_key: str | None
+
+
+def _from(value: str | None, environ: Mapping[str, str], name: str) -> str | None:
+    return value if value is not None else (environ.get(name) or None)
+
+
+def credentials_for(
+    account_sid: str | None,
+    auth_token: str | None,
+    api_key: str | None,
+    api_secret: str | None,
+    environ: Mapping[str, str],
+) -> Credentials:
+    """Credentials from arguments first, the environment only for what no argument gave;
+    an explicit pair is never mixed with the environment's other pair. The precedence
+    table is `EventsClient`'s docstring (and the README's)."""
+    explicit_key = api_key is not None or api_secret is not None
+    explicit_token = account_sid is not None or auth_token is not None
+    use_key = explicit_key or (not explicit_token and bool(environ.get("TWILIO_API_KEY")))
+    account_sid = _from(account_sid, environ, "TWILIO_ACCOUNT_SID")
+    if account_sid is not None:
+        check_sid(account_sid, "AC", "account_sid", secret=True)
+    if use_key:
+        api_key = _from(api_key, environ, "TWILIO_API_KEY")
+        api_secret = _from(api_secret, environ, "TWILIO_API_SECRET")
+        if api_key is None:
+            raise InvalidRequestError("api_secret needs api_key (or TWILIO_API_KEY)")
+        check_sid(api_key, "SK", "api_key", secret=True)
+        if not api_secret:
+            raise InvalidRequestError("api_key needs api_secret (or TWILIO_API_SECRET)")
+        return Credentials(api_key, api_secret, account_sid, api_key)
+    auth_token = _from(auth_token, environ, "TWILIO_AUTH_TOKEN")
+    if account_sid is None or not auth_token:
+        raise InvalidRequestError(
+            "no credentials: pass account_sid and auth_token (or api_key and "
+            "api_secret), or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+    return Credentials(account_sid, auth_token, account_sid, None)
+
+
+def base_url_for(
+    base_url: str | None,
+    region: str | None,
+    edge: str | None,
+    environ: Mapping[str, str] | None = None,
+) -> URL:
+    """The API's base URL, from the first of: `base_url`; `region`/`edge`; the variables
+    `EVENTS_ASYNC_BASE_URL`, then `TWILIO_REGION`/`TWILIO_EDGE`; Twilio's default host."""
+    if base_url is None and region is None and edge is None and environ is not None:
+        base_url = environ.get(BASE_URL_VARIABLE) or None
+        if base_url is None:
+            region = environ.get("TWILIO_REGION") or None
+            edge = environ.get("TWILIO_EDGE") or None
     if base_url is None:
         if region is None and edge is None:
             base_url = DEFAULT_BASE_URL

@@ -193,7 +193,7 @@ class _Audit:
         schemas: dict[str, asyncio.Task[Schema | None]] = {}
 
         async def events_of(subscription: Subscription) -> list[SubscribedEvent] | None:
-            sid = subscription.sid or ""
+            sid = subscription.sid
             events = await self.read(
                 sid, client.subscriptions.subscribed_events(sid).list(page_size=1000).collect
             )
@@ -214,14 +214,13 @@ class _Audit:
             sinks=await sinks_task,
             subscriptions=subscriptions,
             subscribed_events={
-                s.sid or "": events
-                for s, events in zip(subscriptions or (), subscribed, strict=True)
+                s.sid: events for s, events in zip(subscriptions or (), subscribed, strict=True)
             },
             catalog=catalog,
             latest_versions={
                 schema_id: schema.latest_version
                 for schema_id, schema in zip(schemas, fetched, strict=True)
-                if schema is not None and schema.latest_version is not None
+                if schema is not None
             },
         )
 

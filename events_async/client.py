@@ -14,10 +14,11 @@ from ._settings import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
     base_url_for,
+    credentials_for,
     timeout_for,
 )
 from ._transport import Transport
-from ._validate import check_positive_int, check_sid, check_wire_text
+from ._validate import check_positive_int, check_wire_text
 from ._version import __version__
 from .errors import InvalidRequestError
 from .resources import EventTypes, Schemas, Sinks, Subscriptions
@@ -28,12 +29,6 @@ __all__ = ["DEFAULT_BASE_URL", "EventsClient"]
 USER_AGENT = (
     f"events-async/{__version__} aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
 )
-
-
-def _setting(value: str | None, env_name: str) -> str | None:
-    if value is None:
-        value = os.environ.get(env_name) or None
-    return value
 
 
 def _basic_authorization(username: str, password: str) -> str:
@@ -47,10 +42,26 @@ def _basic_authorization(username: str, password: str) -> str:
 class EventsClient:
     """An asyncio client for the Twilio Events API v1.
 
-    Credentials are an Account SID and Auth Token, or an API key and secret; those not
-    given are read from `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_API_KEY` and
-    `TWILIO_API_SECRET`. `region`/`edge` (or `TWILIO_REGION`/`TWILIO_EDGE`) pick a regional
-    host; `base_url` overrides the host outright.
+    Managers: `event_types`, `schemas` (and `schemas.versions(id)`), `sinks`,
+    `subscriptions` (and `subscriptions.subscribed_events(sid)`).
+
+    Credentials are an Account SID and Auth Token, or an API key and secret. Arguments
+    always win; the environment fills only what no argument gave, and an explicit pair
+    is never mixed with the environment's other pair:
+
+    | arguments given                      | signs in with                          |
+    | ------------------------------------ | -------------------------------------- |
+    | `api_key` and/or `api_secret`        | the key; the missing half from         |
+    |                                      | `TWILIO_API_KEY` / `TWILIO_API_SECRET` |
+    | `account_sid` and/or `auth_token`    | SID and token; the missing half from   |
+    |                                      | `TWILIO_ACCOUNT_SID`/`TWILIO_AUTH_TOKEN`|
+    | none                                 | `TWILIO_API_KEY` + `TWILIO_API_SECRET` |
+    |                                      | if the key is set, else               |
+    |                                      | `TWILIO_ACCOUNT_SID` + `TWILIO_AUTH_TOKEN` |
+
+    The origin is the first of: `base_url`; `region`/`edge` (single DNS labels) as
+    `https://events.{edge}.{region}.twilio.com`; `EVENTS_ASYNC_BASE_URL`;
+    `TWILIO_REGION`/`TWILIO_EDGE`; `https://events.twilio.com`.
 
     An injected `session` is used as is and never closed here. Otherwise the client creates
     its session on first use, inside the running loop, and closes it in `close()` or on
@@ -80,33 +91,15 @@ class EventsClient:
         max_concurrency: int | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.account_sid = _setting(account_sid, "TWILIO_ACCOUNT_SID")
-        api_key = _setting(api_key, "TWILIO_API_KEY")
-        if api_key is not None:
-            api_secret = _setting(api_secret, "TWILIO_API_SECRET")
-            check_sid(api_key, "SK", "api_key", secret=True)
-            if not api_secret:
-                raise InvalidRequestError("api_key needs api_secret (or TWILIO_API_SECRET)")
-            authorization = _basic_authorization(api_key, api_secret)
-        else:
-            auth_token = _setting(auth_token, "TWILIO_AUTH_TOKEN")
-            if self.account_sid is None or not auth_token:
-                raise InvalidRequestError(
-                    "no credentials: pass account_sid and auth_token (or api_key and "
-                    "api_secret), or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-                )
-            check_sid(self.account_sid, "AC", "account_sid", secret=True)
-            authorization = _basic_authorization(self.account_sid, auth_token)
-        if self.account_sid is not None:
-            check_sid(self.account_sid, "AC", "account_sid", secret=True)
-        self.api_key = api_key
+        credentials = credentials_for(account_sid, auth_token, api_key, api_secret, os.environ)
+        authorization = _basic_authorization(credentials.login, credentials.secret)
+        self.account_sid = credentials.account_sid
+        self.api_key = credentials.api_key
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise InvalidRequestError(f"max_retries must be 0 or more, got {max_retries!r}")
         if max_concurrency is not None:
             check_positive_int(max_concurrency, "max_concurrency")
-        region = _setting(region, "TWILIO_REGION")
-        edge = _setting(edge, "TWILIO_EDGE")
-        self.base_url = str(base_url_for(base_url, region, edge))
+        self.base_url = str(base_url_for(base_url, region, edge, os.environ))
         self._transport = Transport(
             base_url=URL(self.base_url),
             authorization=authorization,

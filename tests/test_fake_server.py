@@ -643,3 +643,16 @@ def test_the_fake_runs_standalone() -> None:
     assert re.match(r"Fake Events API at http://127\.0\.0\.1:\d+", first)
     assert sid_line.startswith("TWILIO_ACCOUNT_SID=AC")
     assert token_line.startswith("TWILIO_AUTH_TOKEN=")
+
+
+async def test_test_id_says_clearly_when_no_test_was_sent(fake: FakeEventsServer) -> None:
+    async with fake.client() as client:
+        sink = await client.sinks.create(
+            description="untested", sink_type="segment", sink_configuration={"write_key": "k"}
+        )
+        with pytest.raises(LookupError, match=r"no test event was sent to DG\w+; call client"):
+            fake.test_id(sink.sid)
+        with pytest.raises(LookupError, match="no sink"):
+            fake.test_id("DG" + "f" * 32)
+        await client.sinks.test(sink.sid)
+        assert len(fake.test_id(sink.sid)) == 36

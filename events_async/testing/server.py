@@ -225,9 +225,20 @@ class FakeEventsServer:
             return account
         raise refused
 
-    def test_id(self, sink_sid: str, account: FakeAccount | None = None) -> str | None:
-        """The id of the last test event sent to a sink: what `validate` must quote."""
-        return (account or self.account).sink(sink_sid).test_id
+    def test_id(self, sink_sid: str, account: FakeAccount | None = None) -> str:
+        """The id of the last test event sent to a sink: what `validate` must quote.
+
+        Raises `LookupError` when the sink was never tested (or does not exist).
+        """
+        try:
+            test_id = (account or self.account).sink(sink_sid).test_id
+        except FakeError:
+            raise LookupError(f"the fake has no sink {sink_sid!r}") from None
+        if test_id is None:
+            raise LookupError(
+                f"no test event was sent to {sink_sid}; call client.sinks.test() first"
+            )
+        return test_id
 
     # faults and counts -------------------------------------------------------------------
 
