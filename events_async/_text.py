@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["printable"]
+__all__ = ["ELLIPSIS", "fit", "printable"]
 
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+ELLIPSIS = "\u2026"
+
+
+def fit(text: str, width: int | None) -> str:
+    """`text` cut to `width` characters, an ellipsis last; whole when width is None."""
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)] + ELLIPSIS
 
 
 def printable(text: str) -> str:

@@ -49,6 +49,7 @@ import attrs
 
 from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
 from ._settings import DEFAULT_POOL_SIZE
+from ._text import fit
 from ._validate import check_positive_int, is_sid
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError
@@ -122,16 +123,28 @@ class AuditReport:
             ],
         }
 
-    def summary(self) -> str:
-        """A readable report: one headline, then one line per finding."""
-        headline = (
-            f"Audit of {self.account_sid or 'account'}: {self.sinks} sinks, "
-            f"{self.subscriptions} subscriptions, {self.subscribed_events} subscribed events "
-            f"in {self.duration_seconds:.2f}s: {self.count(Severity.ERROR)} errors, "
-            f"{self.count(Severity.WARNING)} warnings, {self.count(Severity.INFO)} info"
+    def summary(self, width: int | None = None) -> str:
+        """A readable report: one headline, then one line per finding.
+
+        With `width`, each line is cut to that many characters (an ellipsis ends it).
+        """
+        who = f"Audit of {self.account_sid or 'account'}"
+        took = f"in {self.duration_seconds:.2f}s"
+        counts = (
+            f"{_counted(self.count(Severity.ERROR), 'error')}, "
+            f"{_counted(self.count(Severity.WARNING), 'warning')}, "
+            f"{self.count(Severity.INFO)} info"
         )
+        if self.authentication_failed:
+            headline = f"{who}: the account could not be read (authentication failed) {took}"
+        else:
+            headline = (
+                f"{who}: {_counted(self.sinks, 'sink')}, "
+                f"{_counted(self.subscriptions, 'subscription')}, "
+                f"{_counted(self.subscribed_events, 'subscribed event')} {took}: {counts}"
+            )
         if not self.findings:
-            return headline + "\nNo problems found."
+            return fit(headline, width) + "\nNo problems found."
         code_width = max(len(f.code) for f in self.findings)
         subject_width = max(len(f.subject) for f in self.findings)
         lines = [headline]
@@ -140,7 +153,12 @@ class AuditReport:
                 f"{f.severity.value.upper():<8} {f.code:<{code_width}}  "
                 f"{f.subject:<{subject_width}}  {f.message}"
             )
-        return "\n".join(lines)
+        return "\n".join(fit(line, width) for line in lines)
+
+
+def _counted(count: int, noun: str) -> str:
+    """`1 sink`, `2 sinks`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class _Audit:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from events_async._cli_render import ProgressBar
 from events_async.cli import main
+from events_async.cli.render import ProgressBar
 
 DELIVERED = "com.twilio.messaging.message.delivered"
 

@@ -640,9 +640,9 @@ def test_the_fake_runs_standalone() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
-    assert re.match(r"Fake Events API at http://127\.0\.0\.1:\d+", first)
-    assert sid_line.startswith("TWILIO_ACCOUNT_SID=AC")
-    assert token_line.startswith("TWILIO_AUTH_TOKEN=")
+    assert re.match(r"# Fake Events API at http://127\.0\.0\.1:\d+", first)
+    assert sid_line.startswith("export TWILIO_ACCOUNT_SID=AC")
+    assert token_line.startswith("export TWILIO_AUTH_TOKEN=")
 
 
 async def test_test_id_says_clearly_when_no_test_was_sent(fake: FakeEventsServer) -> None:

@@ -1,0 +1,99 @@
+"""The `events-async` command: every operation, the audit and the fake, over the library.
+
+One module per command group (`resources`, `audit`, `fake_server`), declared as tables
+(`spec`) the parser is built from (`parser`). Exit status: 0 on success (for `audit`: no
+errors found), 1 when the audit found errors or an API, network or unexpected error
+stopped a command, 2 for usage and sign-in failures. Errors print one line on stderr,
+never a traceback (`--debug` shows it for an unexpected error); a closed stdout ends the
+command quietly, as Unix tools do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import traceback
+
+from .._text import printable
+from ..errors import AuthenticationError, EventsError, InvalidRequestError
+from .parser import build_parser, name_flags
+from .spec import UsageError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # as a process killed by SIGPIPE
+
+
+def _fail(message: str) -> None:
+    print(f"events-async: error: {printable(message)}", file=sys.stderr)
+
+
+class _MaskSecrets(logging.Filter):
+    """Replaces every known secret in a log line with `***`."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, ()
+        return True
+
+
+def _log_to_stderr(args: argparse.Namespace) -> None:
+    secrets = [
+        getattr(args, "auth_token", None) or "",
+        getattr(args, "api_secret", None) or "",
+        os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        os.environ.get("TWILIO_API_SECRET", ""),
+    ]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("events-async: %(levelname)s %(message)s"))
+    handler.addFilter(_MaskSecrets(secrets))
+    logger = logging.getLogger("events_async")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def _stdout_closed() -> int:
+    """The reader went away (`| head`): stop quietly, and let nothing flush into the pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose:
+        _log_to_stderr(args)
+    try:
+        status: int = asyncio.run(args.handler(args))
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+    except UsageError as error:
+        _fail(str(error))
+        return EXIT_USAGE
+    except (AuthenticationError, InvalidRequestError) as error:
+        _fail(name_flags(str(error), parser))
+        return EXIT_USAGE
+    except EventsError as error:
+        _fail(str(error))
+        return EXIT_FAILED
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        _fail(f"unexpected {type(error).__name__}: {error} (--debug shows the traceback)")
+        return EXIT_FAILED
+    return status

@@ -1,0 +1,82 @@
+"""Options every API command takes, and the client they describe (real or the fake demo)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from ..client import EventsClient
+from .render import render
+from .spec import Arg, Handler
+
+__all__ = ["CONNECTION_OPTIONS", "api", "open_client", "output_width"]
+
+CONNECTION_OPTIONS = (
+    Arg(("--account-sid",), "Account SID (default: $TWILIO_ACCOUNT_SID)"),
+    Arg(("--auth-token",), "Auth Token (default: $TWILIO_AUTH_TOKEN)"),
+    Arg(("--api-key",), "API key SID, instead of the Account SID (default: $TWILIO_API_KEY)"),
+    Arg(("--api-secret",), "API key secret (default: $TWILIO_API_SECRET)"),
+    Arg(("--base-url",), "API origin, e.g. a fake's (default: $EVENTS_ASYNC_BASE_URL)"),
+    Arg(("--region",), "Twilio region, e.g. ie1 (default: $TWILIO_REGION)"),
+    Arg(("--edge",), "Twilio edge location, e.g. dublin (default: $TWILIO_EDGE)"),
+    Arg(
+        ("--timeout",),
+        "seconds allowed to connect, per read and per attempt (default: 10/30/60)",
+        {"type": float, "metavar": "SECONDS"},
+    ),
+    Arg(("--max-retries",), "retries per request (default: 2)", {"type": int, "default": 2}),
+    Arg(("--fake",), "run against an in-process fake demo account", {"action": "store_true"}),
+    Arg(("--json",), "print JSON instead of tables", {"action": "store_true"}),
+    Arg(("--wide",), "show every field, lines never cut", {"action": "store_true"}),
+)
+
+Call = Callable[[EventsClient, argparse.Namespace], Awaitable[Any]]
+
+
+@contextlib.asynccontextmanager
+async def open_client(args: argparse.Namespace) -> AsyncIterator[EventsClient]:
+    """The client the options describe; with `--fake`, one for a seeded demo fake."""
+    options: dict[str, Any] = {"timeout": args.timeout, "max_retries": args.max_retries}
+    if not args.fake:
+        async with EventsClient(
+            args.account_sid,
+            args.auth_token,
+            api_key=args.api_key,
+            api_secret=args.api_secret,
+            base_url=args.base_url,
+            region=args.region,
+            edge=args.edge,
+            **options,
+        ) as client:
+            yield client
+        return
+    from ..testing import FakeEventsServer
+    from ..testing.demo import seed_demo_account
+
+    async with FakeEventsServer() as fake:
+        seed_demo_account(fake.account)
+        async with fake.client(**options) as client:
+            yield client
+
+
+def output_width() -> int | None:
+    """The terminal's width when stdout is one; None (never cut) otherwise."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def api(call: Call) -> Handler:
+    """A handler that makes one call on a client and prints what it returns."""
+
+    async def handler(args: argparse.Namespace) -> int:
+        async with open_client(args) as client:
+            result = await call(client, args)
+        render(result, as_json=args.json, width=output_width(), wide=args.wide)
+        return 0
+
+    return handler

@@ -1,0 +1,308 @@
+"""The command behaves like gh or the Stripe CLI: one line per error, never a traceback,
+quiet on a closed pipe, tables that fit a terminal, flags named in messages."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+
+from events_async import Sink, __version__
+from events_async._audit_rules import Finding, Severity
+from events_async.audit import AuditReport
+from events_async.cli import _MaskSecrets, main
+from events_async.cli.parser import build_parser
+from events_async.cli.render import ProgressBar, render
+
+from .test_cli import run
+
+LIST_COMMANDS = [
+    ("types", "list"),
+    ("schemas", "versions"),
+    ("sinks", "list"),
+    ("subscriptions", "list"),
+    ("subscribed-events", "list"),
+]
+
+
+def _one_line(text: str) -> str:
+    assert "Traceback" not in text
+    lines = text.splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [["-m", "events_async", "fake-server"], ["-m", "events_async.testing"]],
+    ids=["events-async fake-server", "python -m events_async.testing"],
+)
+@pytest.mark.parametrize(
+    ("options", "status", "says"),
+    [
+        (["--port", "99999"], 2, "a port is 0 to 65535"),
+        (["--port", "-5"], 2, "a port is 0 to 65535"),
+        (["--port", "eighty"], 2, "not a port number"),
+        (["--host", "8.8.8.8", "--port", "0"], 1, "cannot listen on 8.8.8.8:0"),
+        (["--host", "nosuchhost.invalid", "--port", "0"], 1, "cannot listen on nosuchhost"),
+        (["--port", "BUSY"], 1, "cannot listen on 127.0.0.1:"),
+    ],
+)
+def test_the_fake_server_fails_in_one_line(
+    runner: list[str], options: list[str], status: int, says: str, busy_port: int
+) -> None:
+    options = [str(busy_port) if o == "BUSY" else o for o in options]
+    result = subprocess.run(
+        [sys.executable, *runner, *options], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == status
+    assert says in _one_line(result.stderr)
+
+
+def test_a_closed_stdout_ends_the_command_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "events_async", "types", "list", "--fake"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line is written
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""
+
+
+def test_piping_into_head_prints_no_traceback() -> None:
+    result = subprocess.run(
+        ["bash", "-c", f"'{sys.executable}' -m events_async types list --fake | head -1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.startswith("TYPE")
+    assert result.stderr == ""
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from events_async.cli import connection
+
+    def broken(args: argparse.Namespace) -> None:
+        raise ZeroDivisionError("the unexpected")
+
+    monkeypatch.setattr(connection, "open_client", broken)
+    assert main(["sinks", "list", "--fake"]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line == (
+        "events-async: error: unexpected ZeroDivisionError: the unexpected "
+        "(--debug shows the traceback)"
+    )
+    assert main(["sinks", "list", "--fake", "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"events-async {__version__}"
+
+
+def test_verbose_logs_requests_to_stderr() -> None:
+    result = run("sinks", "list", "--fake", "-v")
+    assert result.returncode == 0
+    assert re.search(
+        r"events-async: DEBUG GET http://127\.0\.0\.1:\d+/v1/Sinks.* -> 200", result.stderr
+    )
+
+
+def test_verbose_masks_every_known_secret() -> None:
+    record = logging.LogRecord(
+        "events_async", logging.DEBUG, "", 0, "token %s and %s", ("s3cr3t", "k3y"), None
+    )
+    _MaskSecrets(["s3cr3t", "k3y", ""]).filter(record)
+    assert record.getMessage() == "token *** and ***"
+
+
+def _subcommands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _subcommands(sub, (*path, name))
+    if path:
+        yield path, parser
+
+
+def test_every_option_has_help_and_every_list_pages() -> None:
+    for path, parser in _subcommands(build_parser()):
+        for action in parser._actions:
+            assert action.help, (path, action.dest)
+        flags = {flag for action in parser._actions for flag in action.option_strings}
+        if path in LIST_COMMANDS:
+            assert {"--page-size", "--limit"} <= flags, path
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _widest_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    *,
+    tty: bool,
+) -> int:
+    if tty:
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stdout", terminal)
+        monkeypatch.setenv("COLUMNS", "80")
+    status = main(args)
+    output = terminal.getvalue() if tty else capsys.readouterr().out
+    if tty:
+        monkeypatch.undo()
+    assert status in (0, 1), args
+    return max(len(line) for line in output.splitlines())
+
+
+TABLE_COMMANDS = [
+    ["types", "list", "--fake"],
+    ["schemas", "versions", "Messaging.MessageStatus", "--fake"],
+    ["sinks", "list", "--fake"],
+    ["types", "fetch", "com.twilio.messaging.message.delivered", "--fake"],
+    ["subscriptions", "list", "--fake"],
+    ["audit", "--fake"],
+]
+
+
+@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=[" ".join(a[:2]) for a in TABLE_COMMANDS])
+def test_tables_fit_80_columns_on_a_terminal_and_stay_whole_in_a_pipe(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    on_terminal = _widest_line(monkeypatch, capsys, args, tty=True)
+    in_a_pipe = _widest_line(monkeypatch, capsys, args, tty=False)
+    wide = _widest_line(monkeypatch, capsys, [*args, "--wide"], tty=True)
+    assert on_terminal <= 80
+    assert in_a_pipe >= on_terminal
+    assert wide >= in_a_pipe
+
+
+def test_a_record_fits_the_terminal_unless_wide() -> None:
+    sink = Sink(
+        sid="DG" + "0" * 32,
+        description="d" * 150,
+        sink_configuration={"destination": "https://example.com/" + "x" * 150},
+        links={"sink_test": "https://events.twilio.com/v1/Sinks/DG/Test" + "y" * 100},
+    )
+    narrow, wide, piped = io.StringIO(), io.StringIO(), io.StringIO()
+    render(sink, as_json=False, out=narrow, width=80)
+    render(sink, as_json=False, out=wide, width=80, wide=True)
+    render(sink, as_json=False, out=piped, width=None)
+    assert max(len(line) for line in narrow.getvalue().splitlines()) == 80
+    assert narrow.getvalue().count("\u2026") == 3
+    assert wide.getvalue() == piped.getvalue()
+    assert "x" * 150 in piped.getvalue()
+
+
+def test_usage_errors_name_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    subscription = "DF" + "0" * 32
+    assert main(["subscriptions", "update", subscription, "--fake"]) == 2
+    assert _one_line(capsys.readouterr().err) == (
+        "events-async: error: subscriptions update needs --description or --sink-sid"
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["subscribed-events", "update", subscription, "com.x", "--fake"])
+    assert exited.value.code == 2
+    assert "--schema-version" in capsys.readouterr().err
+    assert main(["subscriptions", "list", "--sink-sid", "DG1", "--fake"]) == 2
+    assert "--sink-sid must be a DG SID" in capsys.readouterr().err
+
+
+def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
+    tmp_path: os.PathLike[str],
+) -> None:
+    script = (
+        f"'{sys.executable}' -m events_async fake-server --port 0 --demo > fake.env &\n"
+        'for _ in $(seq 100); do [ "$(wc -l < fake.env)" -ge 4 ] && break; sleep 0.1; done\n'
+        'eval "$(cat fake.env)"\n'
+        f"'{sys.executable}' -m events_async sinks list --json\n"
+        "status=$?; kill %1; exit $status\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
+    result = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count('"sid": "DG') == 5
+    exports = (tmp_path / "fake.env").read_text().splitlines()  # type: ignore[operator]
+    assert exports[0].startswith("# Fake Events API at http://127.0.0.1:")
+    assert [line.split("=")[0] for line in exports[1:]] == [
+        "export TWILIO_ACCOUNT_SID",
+        "export TWILIO_AUTH_TOKEN",
+        "export EVENTS_ASYNC_BASE_URL",
+    ]
+
+
+def test_the_progress_bar_never_moves_backwards_as_the_total_grows() -> None:
+    terminal = _Terminal()
+    bar = ProgressBar(terminal, width=10)
+    bar(5, 10)
+    bar(5, 20)  # more work found: the bar holds
+    assert terminal.getvalue().split("\r")[-1] == "auditing [#####.....] 5/20"
+
+
+def _report(findings: list[Finding], *, authentication_failed: bool = False) -> AuditReport:
+    return AuditReport(
+        account_sid="AC" + "0" * 32,
+        started_at=datetime.now(timezone.utc),
+        duration_seconds=0.5,
+        findings=findings,
+        sinks=1,
+        subscriptions=2,
+        subscribed_events=1,
+        authentication_failed=authentication_failed,
+    )
+
+
+def test_the_audit_headline_counts_in_words() -> None:
+    one_error = Finding(Severity.ERROR, "SINK_FAILED", "DG1", "failed")
+    headline = _report([one_error]).summary().splitlines()[0]
+    assert headline.endswith(
+        ": 1 sink, 2 subscriptions, 1 subscribed event in 0.50s: 1 error, 0 warnings, 0 info"
+    )
+
+
+def test_after_a_401_the_headline_says_the_account_could_not_be_read() -> None:
+    refused = Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "sinks", "HTTP 401")
+    headline = _report([refused], authentication_failed=True).summary().splitlines()[0]
+    assert "could not be read (authentication failed)" in headline
+    assert "sink" not in headline.split(":", 1)[1]
