@@ -656,3 +656,16 @@ async def test_test_id_says_clearly_when_no_test_was_sent(fake: FakeEventsServer
             fake.test_id("DG" + "f" * 32)
         await client.sinks.test(sink.sid)
         assert len(fake.test_id(sink.sid)) == 36
+
+
+def test_the_pytest_plugin_imports_nothing_heavy_until_its_fixture_is_used() -> None:
+    probe = (
+        "import sys, events_async.testing.plugin\n"
+        "heavy = [m for m in ('aiohttp', 'cattrs', 'orjson', 'events_async.client') "
+        "if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

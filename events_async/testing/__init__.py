@@ -8,10 +8,17 @@ async with FakeEventsServer() as fake, fake.client() as client:
 ```
 """
 
-from .catalog import DEFAULT_CATALOG, Catalog, CatalogSchema, CatalogType
-from .faults import Fault, FaultPlan
-from .server import Exchange, FakeEventsServer
-from .state import FakeAccount, FakeError, FakeSink, FakeSubscribedEvent, FakeSubscription
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .catalog import DEFAULT_CATALOG, Catalog, CatalogSchema, CatalogType
+    from .faults import Fault, FaultPlan
+    from .server import Exchange, FakeEventsServer
+    from .state import FakeAccount, FakeError, FakeSink, FakeSubscribedEvent, FakeSubscription
 
 __all__ = [
     "DEFAULT_CATALOG",
@@ -28,3 +35,22 @@ __all__ = [
     "Fault",
     "FaultPlan",
 ]
+
+# Imported on first use, so importing the package (the pytest plugin does) stays cheap.
+_HOMES = {
+    "Catalog": ".catalog",
+    "CatalogSchema": ".catalog",
+    "CatalogType": ".catalog",
+    "DEFAULT_CATALOG": ".catalog",
+    "Exchange": ".server",
+    "FakeAccount": ".state",
+    "FakeError": ".state",
+    "FakeEventsServer": ".server",
+    "FakeSink": ".state",
+    "FakeSubscribedEvent": ".state",
+    "FakeSubscription": ".state",
+    "Fault": ".faults",
+    "FaultPlan": ".faults",
+}
+
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -14,11 +14,12 @@ The fixture is async: it runs under pytest-asyncio, in auto or strict mode.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .server import FakeEventsServer
+if TYPE_CHECKING:
+    from .server import FakeEventsServer
 
 __all__ = ["fake_events"]
 
@@ -35,5 +36,7 @@ def _async_fixture() -> Any:
 @_async_fixture()  # type: ignore[untyped-decorator]
 async def fake_events() -> AsyncIterator[FakeEventsServer]:
     """A `FakeEventsServer`, started on a loopback port for this test and stopped after."""
+    from .server import FakeEventsServer  # only now: the plugin loads in every pytest run
+
     async with FakeEventsServer() as fake:
         yield fake
