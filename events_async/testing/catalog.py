@@ -16,10 +16,13 @@ class CatalogSchema:
     """A schema and the creation dates of its versions (version n is dates[n - 1])."""
 
     id: str
+    """The schema's id, such as `Messaging.MessageStatus`."""
     version_dates: tuple[datetime, ...]
+    """When each version was created, oldest first."""
 
     @property
     def latest_version(self) -> int:
+        """The newest version's number (versions count from 1)."""
         return len(self.version_dates)
 
 

@@ -182,6 +182,8 @@ class FakeAccount:
     # sinks -------------------------------------------------------------------------------
 
     def create_sink(self, description: str, sink_type: str, configuration: str) -> FakeSink:
+        """A new sink (CreateSink's rules: known type, configuration checked per type, the
+        account's limit); raises FakeError."""
         if sink_type not in SINK_TYPES:
             raise bad_request(f"SinkType must be one of {', '.join(SINK_TYPES)}")
         parsed = parse_json(configuration, "SinkConfiguration")
@@ -202,24 +204,28 @@ class FakeAccount:
         return sink
 
     def sink(self, sid: str) -> FakeSink:
+        """The sink with this SID, or a 404 FakeError."""
         try:
             return self.sinks[sid]
         except KeyError:
             raise not_found(f"The requested resource /Sinks/{sid} was not found") from None
 
     def update_sink(self, sid: str, description: str) -> FakeSink:
+        """Change a sink's description (UpdateSink)."""
         sink = self.sink(sid)
         sink.description = description
         sink.date_updated = _now()
         return sink
 
     def delete_sink(self, sid: str) -> None:
+        """Delete a sink no subscription uses (DeleteSink); a 400 FakeError if one does."""
         self.sink(sid)
         if any(s.sink_sid == sid for s in self.subscriptions.values()):
             raise bad_request(f"Sink {sid} is used by a subscription; delete that first")
         del self.sinks[sid]
 
     def list_sinks(self, in_use: bool | None, status: str | None) -> list[FakeSink]:
+        """The sinks, optionally only those (not) in use or in one status (ListSink)."""
         used = {s.sink_sid for s in self.subscriptions.values()}
         return [
             sink
@@ -229,6 +235,7 @@ class FakeAccount:
         ]
 
     def start_test(self, sid: str) -> FakeSink:
+        """Give the sink a new test id and mark it validating (CreateSinkTest)."""
         sink = self.sink(sid)
         sink.test_id = str(uuid.uuid4())
         if sink.status != "active":
@@ -237,6 +244,7 @@ class FakeAccount:
         return sink
 
     def validate(self, sid: str, test_id: str) -> FakeSink:
+        """Check a test id against the sink's last test; active on a match (CreateSinkValidate)."""
         sink = self.sink(sid)
         if sink.test_id is None:
             raise bad_request(f"Sink {sid} has not been tested; test it first")
@@ -271,6 +279,7 @@ class FakeAccount:
     def create_subscription(
         self, description: str, sink_sid: str, types: list[tuple[str, int | None]]
     ) -> FakeSubscription:
+        """A new subscription of event types to an active sink (CreateSubscription)."""
         self._active_sink(sink_sid)
         events: dict[str, FakeSubscribedEvent] = {}
         for type, version in types:
@@ -286,6 +295,7 @@ class FakeAccount:
         return subscription
 
     def subscription(self, sid: str) -> FakeSubscription:
+        """The subscription with this SID, or a 404 FakeError."""
         try:
             return self.subscriptions[sid]
         except KeyError:
@@ -294,6 +304,7 @@ class FakeAccount:
     def update_subscription(
         self, sid: str, description: str | None, sink_sid: str | None
     ) -> FakeSubscription:
+        """Change a subscription's description or sink (UpdateSubscription)."""
         subscription = self.subscription(sid)
         if sink_sid is not None:
             self._active_sink(sink_sid)
@@ -304,10 +315,12 @@ class FakeAccount:
         return subscription
 
     def delete_subscription(self, sid: str) -> None:
+        """Delete a subscription (DeleteSubscription)."""
         self.subscription(sid)
         del self.subscriptions[sid]
 
     def list_subscriptions(self, sink_sid: str | None) -> list[FakeSubscription]:
+        """The subscriptions, optionally only those delivering to one sink (ListSubscription)."""
         return [
             s for s in self.subscriptions.values() if sink_sid is None or s.sink_sid == sink_sid
         ]
@@ -315,6 +328,8 @@ class FakeAccount:
     def add_subscribed_event(
         self, sid: str, type: str, schema_version: int | None
     ) -> FakeSubscribedEvent:
+        """Add an event type to a subscription, at a version or the latest.
+        CreateSubscribedEvent."""
         subscription = self.subscription(sid)
         if type in subscription.events:
             raise bad_request(f"{sid} already subscribes to {type}")
@@ -322,6 +337,7 @@ class FakeAccount:
         return event
 
     def find_subscribed_event(self, sid: str, type: str) -> FakeSubscribedEvent:
+        """One event type of a subscription, or a 404 FakeError (FetchSubscribedEvent)."""
         event = self.subscription(sid).events.get(type)
         if event is None:
             raise not_found(f"Subscription {sid} has no subscribed event {type}")
@@ -330,11 +346,13 @@ class FakeAccount:
     def update_subscribed_event(
         self, sid: str, type: str, schema_version: int | None
     ) -> FakeSubscribedEvent:
+        """Change the schema version an event type is delivered with (UpdateSubscribedEvent)."""
         event = self.find_subscribed_event(sid, type)
         if schema_version is not None:
             event.schema_version = self.subscribed_event(type, schema_version).schema_version
         return event
 
     def delete_subscribed_event(self, sid: str, type: str) -> None:
+        """Remove an event type from a subscription (DeleteSubscribedEvent)."""
         self.find_subscribed_event(sid, type)
         del self.subscriptions[sid].events[type]

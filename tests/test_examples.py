@@ -1,0 +1,78 @@
+"""The README's examples are the files in examples/: shown verbatim, and they run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from events_async.testing import FakeEventsServer
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.mark.parametrize("name", ["use.py", "fake.py", "test_with_fixture.py"])
+def test_the_readme_shows_each_example_as_it_is(name: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert (EXAMPLES / name).read_text() in readme
+
+
+def _clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
+
+
+async def test_the_use_example_runs_against_the_fake_through_the_environment() -> None:
+    async with FakeEventsServer(webhooks_start_active=True) as fake:
+        env = {
+            **_clean_environment(),
+            "TWILIO_ACCOUNT_SID": fake.account.sid,
+            "TWILIO_AUTH_TOKEN": fake.account.auth_token,
+            "EVENTS_ASYNC_BASE_URL": fake.url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(EXAMPLES / "use.py"),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    assert "com.twilio.messaging.message.delivered 1" in stdout.decode()
+    assert "1 active sinks" in stdout.decode()
+
+
+def test_the_fake_example_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "fake.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_environment(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "status=<SinkStatus.ACTIVE" in result.stdout
+
+
+def test_the_fixture_example_passes_in_a_project_with_no_asyncio_configuration(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # strict mode, nothing configured
+    (tmp_path / "test_it.py").write_text((EXAMPLES / "test_with_fixture.py").read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_it.py"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=_clean_environment(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
