@@ -306,3 +306,35 @@ def test_after_a_401_the_headline_says_the_account_could_not_be_read() -> None:
     headline = _report([refused], authentication_failed=True).summary().splitlines()[0]
     assert "could not be read (authentication failed)" in headline
     assert "sink" not in headline.split(":", 1)[1]
+
+
+def test_credential_flags_win_over_an_api_key_in_the_environment() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "events_async.testing", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        exports = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in (process.stdout.readline().strip() for _ in range(4))
+            if line.startswith("export ")
+        )
+        result = run(
+            "sinks",
+            "list",
+            "--account-sid",
+            exports["TWILIO_ACCOUNT_SID"],
+            "--auth-token",
+            exports["TWILIO_AUTH_TOKEN"],
+            "--base-url",
+            exports["EVENTS_ASYNC_BASE_URL"],
+            env={"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "wrong"},
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(none)"
