@@ -336,7 +336,7 @@ async def audit_accounts(
 
     async def one(shared: aiohttp.ClientSession, index: int, pair: Any) -> AuditReport:
         nonlocal done
-        label = _account_label(pair[0] if isinstance(pair, tuple) and pair else None, index)
+        label = _account_label(pair[0] if isinstance(pair, (tuple, list)) and pair else None, index)
         try:
             login, secret = pair
             report = await audit_one(shared, login, secret)
