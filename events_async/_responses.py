@@ -58,23 +58,13 @@ async def read_capped(
             response.close()
             raise _too_large(method, url, response.status, cap)
         return await _read_declared(response, declared)
-    first: bytes = b""
-    body: bytearray | None = None  # grown in place: no second copy of a large body
+    body = bytearray()  # grown in place: no second copy of a large body
     async for chunk in response.content.iter_any():
-        if body is None and not first:
-            first = chunk
-            size = len(chunk)
-        else:
-            if body is None:
-                body = bytearray(first)
-                first = b""
-            body += chunk
-            size = len(body)
-        if size > cap:
-            body = None
+        if len(body) + len(chunk) > cap:
             response.close()
             raise _too_large(method, url, response.status, cap)
-    return first if body is None else body
+        body += chunk
+    return body
 
 
 async def _read_declared(response: aiohttp.ClientResponse, length: int) -> bytes | bytearray:

@@ -70,10 +70,15 @@ def output_width() -> int | None:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def api(call: Call) -> Handler:
-    """A handler that makes one call on a client and prints what it returns."""
+def api(call: Call, *, check: Callable[[argparse.Namespace], None] | None = None) -> Handler:
+    """A handler that makes one call on a client and prints what it returns.
+
+    `check` refuses impossible option combinations (`UsageError`) before connecting.
+    """
 
     async def handler(args: argparse.Namespace) -> int:
+        if check is not None:
+            check(args)
         async with open_client(args) as client:
             result = await call(client, args)
         render(result, as_json=args.json, width=output_width(), wide=args.wide)

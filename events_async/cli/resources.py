@@ -42,10 +42,9 @@ def _pages(args: argparse.Namespace) -> dict[str, Any]:
     return {"page_size": args.page_size, "limit": args.limit}
 
 
-def _subscription_update(args: argparse.Namespace) -> argparse.Namespace:
+def _something_to_update(args: argparse.Namespace) -> None:
     if args.description is None and args.sink_sid is None:
         raise UsageError("subscriptions update needs --description or --sink-sid")
-    return args
 
 
 SINK_SID = Arg(("sid",), "the sink's SID (DG…)")
@@ -216,10 +215,9 @@ SUBSCRIPTIONS = Group(
             "change a subscription's description or sink",
             api(
                 lambda c, a: c.subscriptions.update(
-                    a.sid,
-                    description=_subscription_update(a).description,
-                    sink_sid=a.sink_sid,
-                )
+                    a.sid, description=a.description, sink_sid=a.sink_sid
+                ),
+                check=_something_to_update,
             ),
             (
                 SUBSCRIPTION_SID,
