@@ -112,6 +112,7 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._slots: asyncio.Semaphore | None = None  # made with the session
+        self.shared_slots: asyncio.Semaphore | None = None  # a cap shared with other clients
         self._resume_at = 0.0
         self._gate_spread = 0.0
 
@@ -239,7 +240,12 @@ class Transport:
                 async with slots:
                     if self._resume_at:  # set by the first 429 with Retry-After
                         await self._wait_for_gate()
-                    answer = await self._send(session, method, url, headers, body)
+                    shared = self.shared_slots
+                    if shared is None:
+                        answer = await self._send(session, method, url, headers, body)
+                    else:  # taken after our own gate: a paused client holds none of it
+                        async with shared:
+                            answer = await self._send(session, method, url, headers, body)
             except aiohttp.ConnectionTimeoutError as exc:
                 failure, error = _retry.Failure.CONNECT, _timeout_error(method, url, exc)
             except aiohttp.ClientConnectorError as exc:

@@ -38,22 +38,23 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
 import attrs
 
 from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
-from ._settings import DEFAULT_POOL_SIZE
+from ._lazy import lazy_exports
 from ._text import fit
-from ._validate import check_positive_int, is_sid
+from ._validate import check_positive_int
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError
 from .models import Schema, SubscribedEvent, Subscription
+
+if TYPE_CHECKING:
+    from .fleet import audit_accounts
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -277,87 +278,5 @@ async def audit_account(
     )
 
 
-def _unreadable(account: str, message: str) -> AuditReport:
-    """The report of an account that could not even be signed in to."""
-    return AuditReport(
-        account_sid=account,
-        started_at=datetime.now(timezone.utc),
-        duration_seconds=0.0,
-        findings=[Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "account", message)],
-        authentication_failed=True,
-    )
-
-
-logger = logging.getLogger("events_async")
-
-
-def _account_label(login: object, index: int) -> str:
-    """The login if it looks like a SID; otherwise a position, so a mistyped secret in
-    the login's place is never shown."""
-    if is_sid(login, "AC", "SK"):
-        return login
-    return f"account #{index + 1}"
-
-
-async def audit_accounts(
-    credentials: Iterable[tuple[str, str]],
-    *,
-    session: aiohttp.ClientSession | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    accounts_at_once: int = 4,
-    progress: Progress | None = None,
-    **client_options: Any,
-) -> list[AuditReport]:
-    """Audit many accounts (subaccounts, say) over one session; one report each, in order.
-
-    `credentials` are (Account SID, Auth Token) or (API key SID, secret) pairs — an
-    "SK" first element is taken as an API key. `client_options` go to every
-    `EventsClient` (`base_url`, `timeout`, `max_retries`, ...). The session is created
-    (without a cookie jar, so no account's cookies reach another) and closed here unless
-    one is given. An account that cannot be audited at all — bad credentials, any
-    failure — gets a report with an AUDIT_INCOMPLETE finding; it never costs the other
-    accounts theirs.
-    """
-    check_positive_int(concurrency, "concurrency")
-    check_positive_int(accounts_at_once, "accounts_at_once")
-    pairs = list(credentials)
-    gate = asyncio.Semaphore(accounts_at_once)
-    done = 0
-
-    async def audit_one(shared: aiohttp.ClientSession, login: str, secret: str) -> AuditReport:
-        if isinstance(login, str) and login.startswith("SK"):
-            client = EventsClient(
-                api_key=login, api_secret=secret, session=shared, **client_options
-            )
-        else:
-            client = EventsClient(login, secret, session=shared, **client_options)
-        async with gate, client:
-            return await audit_account(client, concurrency=concurrency)
-
-    async def one(shared: aiohttp.ClientSession, index: int, pair: Any) -> AuditReport:
-        nonlocal done
-        label = _account_label(pair[0] if isinstance(pair, (tuple, list)) and pair else None, index)
-        try:
-            login, secret = pair
-            report = await audit_one(shared, login, secret)
-        except EventsError as error:
-            report = _unreadable(label, f"could not audit {label}: {error}")
-        except Exception as error:  # one account's surprise must not sink the others
-            logger.debug("audit of %s failed", label, exc_info=True)
-            report = _unreadable(label, f"could not audit {label}: {type(error).__name__}")
-        done += 1
-        if progress is not None:
-            progress(done, len(pairs))
-        return report
-
-    async def all_over(shared: aiohttp.ClientSession) -> list[AuditReport]:
-        reports = await asyncio.gather(*(one(shared, i, pair) for i, pair in enumerate(pairs)))
-        return list(reports)
-
-    if session is not None:
-        return await all_over(session)
-    connector = aiohttp.TCPConnector(limit=DEFAULT_POOL_SIZE)
-    async with aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar()
-    ) as own:
-        return await all_over(own)
+# The fleet's entry points live in `fleet.py`; this name stays here for existing callers.
+__getattr__ = lazy_exports(__name__, {"audit_accounts": "events_async.fleet"})

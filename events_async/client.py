@@ -6,6 +6,7 @@ import base64
 import os
 import platform
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
@@ -13,6 +14,7 @@ from yarl import URL
 from ._settings import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
+    Credentials,
     base_url_for,
     credentials_for,
     timeout_for,
@@ -23,7 +25,10 @@ from ._version import __version__
 from .errors import InvalidRequestError
 from .resources import EventTypes, Schemas, Sinks, Subscriptions
 
-__all__ = ["DEFAULT_BASE_URL", "EventsClient"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["DEFAULT_BASE_URL", "EventsClient", "TwilioApiClient"]
 
 
 USER_AGENT = (
@@ -39,7 +44,69 @@ def _basic_authorization(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
-class EventsClient:
+class TwilioApiClient:
+    """What every client of a Twilio API shares: credentials, one transport, its session's
+    lifecycle (`close()`, `async with`). See `EventsClient` for the options."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: URL,
+        *,
+        session: aiohttp.ClientSession | None,
+        timeout: aiohttp.ClientTimeout | float | None,
+        max_retries: int,
+        max_concurrency: int | None,
+        max_response_bytes: int,
+    ) -> None:
+        authorization = _basic_authorization(credentials.login, credentials.secret)
+        self.account_sid = credentials.account_sid
+        self.api_key = credentials.api_key
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidRequestError(f"max_retries must be 0 or more, got {max_retries!r}")
+        if max_concurrency is not None:
+            check_positive_int(max_concurrency, "max_concurrency")
+        self.base_url = str(base_url)
+        self._transport = Transport(
+            base_url=base_url,
+            authorization=authorization,
+            user_agent=USER_AGENT,
+            timeout=timeout_for(timeout),
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            session=session,
+            max_response_bytes=check_positive_int(max_response_bytes, "max_response_bytes"),
+        )
+
+    def __repr__(self) -> str:
+        who = self.api_key if self.api_key is not None else self.account_sid
+        return f"<{type(self).__name__} {who} at {self.base_url}>"
+
+    @property
+    def closed(self) -> bool:
+        """True once the client has been closed."""
+        return self._transport.closed
+
+    async def close(self) -> None:
+        """Close the session the client created (an injected one is left open).
+
+        Safe to call more than once; the client cannot be used afterwards.
+        """
+        await self._transport.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class EventsClient(TwilioApiClient):
     """An asyncio client for the Twilio Events API v1.
 
     Managers: `event_types`, `schemas` (and `schemas.versions(id)`), `sinks`,
@@ -91,24 +158,14 @@ class EventsClient:
         max_concurrency: int | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        credentials = credentials_for(account_sid, auth_token, api_key, api_secret, os.environ)
-        authorization = _basic_authorization(credentials.login, credentials.secret)
-        self.account_sid = credentials.account_sid
-        self.api_key = credentials.api_key
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidRequestError(f"max_retries must be 0 or more, got {max_retries!r}")
-        if max_concurrency is not None:
-            check_positive_int(max_concurrency, "max_concurrency")
-        self.base_url = str(base_url_for(base_url, region, edge, os.environ))
-        self._transport = Transport(
-            base_url=URL(self.base_url),
-            authorization=authorization,
-            user_agent=USER_AGENT,
-            timeout=timeout_for(timeout),
+        super().__init__(
+            credentials_for(account_sid, auth_token, api_key, api_secret, os.environ),
+            base_url_for(base_url, region, edge, os.environ),
+            session=session,
+            timeout=timeout,
             max_retries=max_retries,
             max_concurrency=max_concurrency,
-            session=session,
-            max_response_bytes=check_positive_int(max_response_bytes, "max_response_bytes"),
+            max_response_bytes=max_response_bytes,
         )
         self.event_types = EventTypes(self._transport)
         """Event types (`/v1/Types`)."""
@@ -118,30 +175,3 @@ class EventsClient:
         """Sinks, with test and validate (`/v1/Sinks`)."""
         self.subscriptions = Subscriptions(self._transport)
         """Subscriptions and their subscribed events (`/v1/Subscriptions`)."""
-
-    def __repr__(self) -> str:
-        who = self.api_key if self.api_key is not None else self.account_sid
-        return f"<EventsClient {who} at {self.base_url}>"
-
-    @property
-    def closed(self) -> bool:
-        """True once the client has been closed."""
-        return self._transport.closed
-
-    async def close(self) -> None:
-        """Close the session the client created (an injected one is left open).
-
-        Safe to call more than once; the client cannot be used afterwards.
-        """
-        await self._transport.close()
-
-    async def __aenter__(self) -> EventsClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -18,6 +18,8 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 __all__ = [
+    "Account",
+    "AccountStatus",
     "EventType",
     "KinesisSinkConfiguration",
     "Page",
@@ -61,6 +63,41 @@ class SinkStatus(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class AccountStatus(str, enum.Enum):
+    """A Twilio account's standing (2010 Accounts API). Responses may carry newer values."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Account:
+    """A Twilio account or subaccount, as Twilio's 2010 Accounts API lists it.
+
+    `auth_token` is the account's own token (listed only to its owner's credentials);
+    it never appears in a repr.
+    """
+
+    sid: str
+    friendly_name: str | None = None
+    status: AccountStatus | str | None = None
+    owner_account_sid: str | None = None
+    auth_token: str | None = attrs.field(default=None, repr=False)
+    type: str | None = None
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+    uri: str | None = None
+
+    @property
+    def is_subaccount(self) -> bool:
+        """True when another account owns this one."""
+        return self.owner_account_sid is not None and self.owner_account_sid != self.sid
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ from .models import Page, PageMeta
 if TYPE_CHECKING:
     from ._transport import Params, Transport
 
-__all__ = ["MAX_PAGE_SIZE", "AsyncPaginator"]
+__all__ = ["MAX_PAGE_SIZE", "AsyncPaginator", "next_page"]
 
 T = TypeVar("T")
 
@@ -129,19 +129,25 @@ class AsyncPaginator(Generic[T]):
     def _next_url(self, meta: PageMeta, current: URL, seen: set[URL]) -> URL | None:
         if not meta.next_page_url:
             return None
-        url = _parse_next(meta.next_page_url, current)
-        if url.user is not None or url.password is not None:
-            raise PaginationError("next_page_url carries userinfo; not following it")
-        if _origin(url) != _origin(self._transport.origin):
-            raise PaginationError(
-                f"next_page_url is on another origin ({url.origin()}); not following it"
-            )
-        if url in seen:
-            raise PaginationError(f"next_page_url {url} was already read: the list loops")
-        return url
+        return next_page(meta.next_page_url, current, self._transport.origin, seen)
 
 
-def _parse_next(text: str, current: URL) -> URL:
+def next_page(
+    text: str, current: URL, origin: URL, seen: set[URL], name: str = "next_page_url"
+) -> URL:
+    """The next page's URL (`text`, the field `name`, absolute or relative to `current`),
+    checked: parsable, no userinfo, on `origin`, not among the requests already `seen`."""
+    url = _parse_next(text, current, name)
+    if url.user is not None or url.password is not None:
+        raise PaginationError(f"{name} carries userinfo; not following it")
+    if _origin(url) != _origin(origin):
+        raise PaginationError(f"{name} is on another origin ({url.origin()}); not following it")
+    if url in seen:
+        raise PaginationError(f"{name} {url} was already read: the list loops")
+    return url
+
+
+def _parse_next(text: str, current: URL, name: str) -> URL:
     """`next_page_url` resolved against the page that named it, as it would be sent.
 
     Anything yarl cannot parse, or whose port is out of range, is a `PaginationError`.
@@ -152,7 +158,7 @@ def _parse_next(text: str, current: URL) -> URL:
         str(url)  # IDNA-encodes the host, which may fail
     except (ValueError, UnicodeError, TypeError) as exc:
         shown = printable(text[:200])
-        raise PaginationError(f"next_page_url cannot be parsed ({exc}): {shown!r}") from None
+        raise PaginationError(f"{name} cannot be parsed ({exc}): {shown!r}") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise PaginationError(f"next_page_url is not an http(s) URL: {printable(text[:200])!r}")
+        raise PaginationError(f"{name} is not an http(s) URL: {printable(text[:200])!r}")
     return url
