@@ -8,11 +8,14 @@ that an audit of it shows every kind of finding but AUDIT_INCOMPLETE.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .state import FakeAccount, FakeSink, FakeSubscribedEvent
 
-__all__ = ["LARGE_ACCOUNT_TYPES", "seed_demo_account", "seed_large_account"]
+if TYPE_CHECKING:
+    from .server import FakeEventsServer
+
+__all__ = ["LARGE_ACCOUNT_TYPES", "seed_demo_account", "seed_demo_fleet", "seed_large_account"]
 
 LARGE_ACCOUNT_TYPES = (
     "com.twilio.messaging.message.queued",
@@ -154,3 +157,34 @@ def seed_large_account(account: FakeAccount, *, sinks: int = 100) -> FakeAccount
             f"subscription {n}", sink.sid, [(t, None) for t in LARGE_ACCOUNT_TYPES]
         )
     return account
+
+
+def seed_demo_fleet(fake: FakeEventsServer) -> list[FakeAccount]:
+    """The default account as the demo parent, with five subaccounts, each telling a
+    different story to a fleet audit; returns the subaccounts.
+
+    - "Acme Retail": a clean set-up (no findings);
+    - "Acme Logistics": a failed sink and an unused one;
+    - "Acme Legacy": the Accounts API lists a token since rotated (sign-in fails);
+    - "Acme Support": its subscriptions cannot be read (the API answers 500);
+    - "Acme Labs": suspended, so a fleet audit of active accounts leaves it out.
+    """
+    from .faults import Fault
+
+    seed_demo_account(fake.account)
+    retail = fake.add_subaccount(friendly_name="Acme Retail")
+    seed_large_account(retail, sinks=2)
+    logistics = fake.add_subaccount(friendly_name="Acme Logistics")
+    seed_large_account(logistics, sinks=1)
+    broken = logistics.create_sink(
+        "Fleet tracking", "segment", json.dumps({"write_key": "logistics-write-key"})
+    )
+    broken.status = "failed"
+    _active_sink(logistics, "Spare stream", "webhook", {"destination": "https://hooks.example/s"})
+    legacy = fake.add_subaccount(friendly_name="Acme Legacy")
+    legacy.listed_auth_token = "0" * 32
+    support = fake.add_subaccount(friendly_name="Acme Support")
+    seed_large_account(support, sinks=1)
+    fake.inject(Fault("GET /v1/Subscriptions", status=500, times=None, account=support.sid))
+    labs = fake.add_subaccount(friendly_name="Acme Labs", status="suspended")
+    return [retail, logistics, legacy, support, labs]

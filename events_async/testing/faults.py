@@ -9,6 +9,9 @@ or "*"), how many times it fires (or forever), and with what chance. What it doe
 - `malformed`: answer 200 with a body that is not JSON;
 - `delay`: wait that many seconds first (alone, a fault that only adds latency).
 
+With `account`, it applies only to requests signed in as that account (by its SID or
+one of its API keys): the way to make one account of a fleet misbehave.
+
 With `after=True` the request is carried out first and the fault replaces its answer:
 the way to test that a client does not repeat a POST the server already acted on.
 """
@@ -35,10 +38,13 @@ class Fault:
     times: int | None = 1
     probability: float = 1.0
     after: bool = False
+    account: str | None = None
     fired: int = 0
 
-    def matches(self, method: str, route: str) -> bool:
-        """Whether this fault is aimed at `method route`."""
+    def matches(self, method: str, route: str, account: str | None = None) -> bool:
+        """Whether this fault is aimed at `method route` (signed in as `account`)."""
+        if self.account is not None and self.account != account:
+            return False
         if self.route == "*":
             return True
         want_method, _, want_route = self.route.partition(" ")
@@ -68,7 +74,14 @@ class FaultPlan:
         """Remove every fault."""
         self.faults.clear()
 
-    def pick(self, method: str, route: str) -> tuple[float, Fault | None]:
+    @property
+    def per_account(self) -> bool:
+        """True when some fault in force is aimed at one account."""
+        return any(fault.account is not None for fault in self.faults)
+
+    def pick(
+        self, method: str, route: str, account: str | None = None
+    ) -> tuple[float, Fault | None]:
         """What happens to this request: the latency added, and the fault that acts on it.
 
         Latency-only faults add up; of the others, the first that fires acts. Each fault
@@ -77,7 +90,7 @@ class FaultPlan:
         delay = 0.0
         acting: Fault | None = None
         for fault in self.faults:
-            if fault.spent or not fault.matches(method, route):
+            if fault.spent or not fault.matches(method, route, account):
                 continue
             acts = fault.status is not None or fault.drop or fault.malformed
             if acts and acting is not None:

@@ -23,11 +23,12 @@ import orjson
 from aiohttp import web
 
 from ..client import EventsClient
+from .accounts_api import AccountsApi
 from .catalog import DEFAULT_CATALOG, Catalog
 from .faults import Fault, FaultPlan
 from .handlers import Handlers
 from .paging import Pager
-from .state import FakeAccount, FakeError, FakeSink
+from .state import SUBACCOUNT_STATUSES, FakeAccount, FakeError, FakeSink
 
 __all__ = ["Exchange", "FakeEventsServer"]
 
@@ -155,6 +156,7 @@ class FakeEventsServer:
         """Listen on the loopback port; `url` is set once this returns."""
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(Handlers(self).routes())
+        app.add_routes(AccountsApi(self).routes())
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
@@ -196,6 +198,27 @@ class FakeEventsServer:
         self.accounts[account.sid] = account
         return account
 
+    def add_subaccount(
+        self,
+        owner: FakeAccount | None = None,
+        *,
+        friendly_name: str | None = None,
+        status: str = "active",
+    ) -> FakeAccount:
+        """A new, empty subaccount of `owner` (default: the default account), listed to
+        the owner by the Accounts API (`/2010-04-01/Accounts.json`) with its own token.
+
+        `status` is "active", "suspended" or "closed"; only an active account can sign in.
+        """
+        if status not in SUBACCOUNT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(SUBACCOUNT_STATUSES)}")
+        owner = owner or self.account
+        account = self.add_account()
+        account.owner_sid = owner.sid
+        account.status = status
+        account.friendly_name = friendly_name or f"Subaccount {len(self.accounts) - 1}"
+        return account
+
     def add_api_key(self, account: FakeAccount | None = None) -> tuple[str, str]:
         """A new API key SID and secret for `account` (default: the default account)."""
         account = account or self.account
@@ -211,19 +234,29 @@ class FakeEventsServer:
         return EventsClient(account.sid, account.auth_token, base_url=self.url, **options)
 
     def authenticate(self, request: web.Request) -> FakeAccount:
-        """The account whose credentials the request carries, or a 401."""
+        """The account whose credentials the request carries, or a 401 (also for an
+        account that is suspended or closed)."""
         refused = FakeError(401, 20003, "Authentication Error - invalid username")
         credentials = _basic_credentials(request.headers.get("Authorization", ""))
         if credentials is None:
             raise refused
         login, password = credentials
         account = self.accounts.get(login)
-        if account is not None and _same(password, account.auth_token):
-            return account
-        account = self._api_keys.get(login)
-        if account is not None and _same(password, account.api_keys[login]):
-            return account
-        raise refused
+        if account is None or not _same(password, account.auth_token):
+            account = self._api_keys.get(login)
+            if account is None or not _same(password, account.api_keys[login]):
+                raise refused
+        if account.status != "active":
+            raise FakeError(401, 20003, f"Authentication Error - the account is {account.status}")
+        return account
+
+    def _signed_in_as(self, request: web.Request) -> str | None:
+        """The account SID the request claims (unverified): whom a per-account fault hits."""
+        credentials = _basic_credentials(request.headers.get("Authorization", ""))
+        if credentials is None:
+            return None
+        account = self._api_keys.get(credentials[0])
+        return account.sid if account is not None else credentials[0]
 
     def test_id(self, sink_sid: str, account: FakeAccount | None = None) -> str:
         """The id of the last test event sent to a sink: what `validate` must quote.
@@ -274,7 +307,8 @@ class FakeEventsServer:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            delay, fault = self.faults.pick(request.method, route)
+            account = self._signed_in_as(request) if self.faults.per_account else None
+            delay, fault = self.faults.pick(request.method, route, account)
             if delay:
                 await asyncio.sleep(delay)
             if fault is not None and not fault.after:

@@ -19,6 +19,7 @@ import orjson
 from .catalog import Catalog
 
 __all__ = [
+    "SUBACCOUNT_STATUSES",
     "FakeAccount",
     "FakeError",
     "FakeSink",
@@ -30,6 +31,7 @@ __all__ = [
 
 SINK_TYPES = ("kinesis", "webhook", "segment", "email")
 SINK_STATUSES = ("initialized", "validating", "active", "failed")
+SUBACCOUNT_STATUSES = ("active", "suspended", "closed")
 _REQUIRED_CONFIGURATION = {
     "kinesis": ("arn", "role_arn", "external_id"),
     "webhook": ("destination",),
@@ -167,6 +169,16 @@ class FakeAccount:
     max_sinks: int = 100
     max_subscriptions: int = 100
     webhooks_start_active: bool = False
+    friendly_name: str = "My first Twilio account"
+    status: str = "active"
+    owner_sid: str | None = None
+    listed_auth_token: str | None = None
+    date_created: datetime = attrs.field(factory=_now)
+
+    @property
+    def token_in_listing(self) -> str:
+        """The auth token the Accounts API shows its owner (a stale one can be planted)."""
+        return self.listed_auth_token or self.auth_token
 
     @classmethod
     def new(cls, catalog: Catalog, **limits: Any) -> FakeAccount:
