@@ -327,7 +327,7 @@ def audit_fleet(
     shard: Shard | None = None,
     progress: Progress | None = None,
     **client_options: Any,
-) -> AsyncIterator[AuditReport]:
+) -> AsyncGenerator[AuditReport, None]:
     """Audit every account of `accounts`, yielding each report as its account finishes.
 
     `accounts` may be any iterable or async iterable (`AccountsClient.subaccounts()`,
@@ -354,7 +354,7 @@ def audit_fleet(
 
 async def _reports(
     accounts: Iterable[Any] | AsyncIterable[Any], plan: _Plan
-) -> AsyncIterator[AuditReport]:
+) -> AsyncGenerator[AuditReport, None]:
     stream = _indexed_reports(accounts, plan)
     try:
         async for _, report in stream:

@@ -1,12 +1,14 @@
-"""`events-async audit`: audit the account's set-up and exit by what was found."""
+"""`events-async audit`: audit one account, or a fleet of them, and exit by what was found."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..audit import audit_account
+from ..audit import Severity, audit_account
+from ..fleet import DEFAULT_ACCOUNTS_AT_ONCE, DEFAULT_MAX_IN_FLIGHT
 from .connection import open_client, output_width
+from .fleet import STATUSES, audit_fleet_command, check_fleet_options, exit_status, is_fleet, shard
 from .render import ProgressBar, render
 from .spec import POSITIVE, Arg, Command, Group
 
@@ -14,6 +16,9 @@ __all__ = ["AUDIT"]
 
 
 async def _audit(args: argparse.Namespace) -> int:
+    check_fleet_options(args)
+    if is_fleet(args):
+        return await audit_fleet_command(args)
     bar = ProgressBar()
     async with open_client(args) as client:
         try:
@@ -27,22 +32,74 @@ async def _audit(args: argparse.Namespace) -> int:
     if report.authentication_failed:
         print("events-async: error: authentication failed", file=sys.stderr)
         return 2
-    return 1 if report.has_errors else 0
+    warnings = report.count(Severity.WARNING) > 0
+    return exit_status(report.has_errors, warnings, args.fail_on)
 
 
 AUDIT = Group(
     "audit",
-    "audit the account's set-up (exit 0: clean, 1: errors found, 2: could not sign in)",
+    "audit an account's set-up, or a fleet's (exit 0: clean, 1: findings at --fail-on, "
+    "2: could not sign in)",
     (
         Command(
             "",
-            "audit the account's set-up",
+            "audit an account's set-up, or every account of a fleet",
             _audit,
             (
                 Arg(
                     ("--concurrency",),
-                    "reads in flight at once (default: 10)",
+                    "reads in flight at once for one account (default: 10)",
                     {"type": POSITIVE, "default": 10, "metavar": "N"},
+                ),
+                Arg(
+                    ("--fail-on",),
+                    "exit 1 when any finding is this severe: error, warning or never "
+                    "(default: error)",
+                    {"choices": ("error", "warning", "never"), "default": "error"},
+                ),
+                Arg(
+                    ("--subaccounts",),
+                    "audit the subaccounts the credentials own (Twilio's Accounts API)",
+                    {"action": "store_true"},
+                ),
+                Arg(
+                    ("--include-parent",),
+                    "with --subaccounts, audit the parent account too",
+                    {"action": "store_true"},
+                ),
+                Arg(
+                    ("--status",),
+                    "with --subaccounts, the accounts' status: active, suspended, closed "
+                    "or all (default: active)",
+                    {"choices": STATUSES},
+                ),
+                Arg(
+                    ("--accounts",),
+                    "audit the accounts a file lists (CSV sid,token or JSON lines; - for "
+                    "stdin; an SK… sid is an API key)",
+                    {"metavar": "FILE"},
+                ),
+                Arg(
+                    ("--accounts-url",),
+                    "the Accounts API's origin (default: $EVENTS_ASYNC_ACCOUNTS_BASE_URL, "
+                    "else https://api.twilio.com)",
+                    {"metavar": "URL"},
+                ),
+                Arg(
+                    ("--shard",),
+                    "audit only shard K of N (1 ≤ K ≤ N), split by a stable hash of the "
+                    "account SID",
+                    {"type": shard, "metavar": "K/N"},
+                ),
+                Arg(
+                    ("--accounts-at-once",),
+                    f"accounts audited at a time (default: {DEFAULT_ACCOUNTS_AT_ONCE})",
+                    {"type": POSITIVE, "default": DEFAULT_ACCOUNTS_AT_ONCE, "metavar": "N"},
+                ),
+                Arg(
+                    ("--max-in-flight",),
+                    f"requests in flight across the fleet (default: {DEFAULT_MAX_IN_FLIGHT})",
+                    {"type": POSITIVE, "default": DEFAULT_MAX_IN_FLIGHT, "metavar": "N"},
                 ),
             ),
         ),

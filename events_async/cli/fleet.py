@@ -1,0 +1,211 @@
+"""`events-async audit --subaccounts | --accounts FILE`: audit a fleet, streamed.
+
+Reports arrive as each account finishes: with `--json`, one JSON line per account as it
+comes, then a summary line; otherwise a table of accounts (errors first) and a headline.
+The exit status follows `--fail-on`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..accounts import AccountsClient
+from ..audit import AuditReport, Severity, _counted
+from ..errors import InvalidRequestError
+from ..fleet import FleetMember, FleetSummary, Shard, audit_fleet
+from .accounts_file import parse_accounts
+from .connection import output_width
+from .render import ProgressBar, render
+from .spec import UsageError
+
+__all__ = ["audit_fleet_command", "check_fleet_options", "exit_status", "is_fleet", "shard"]
+
+STATUSES = ("active", "suspended", "closed", "all")
+
+
+def shard(text: str) -> Shard:
+    """`--shard K/N` for argparse."""
+    try:
+        return Shard.parse(text)
+    except InvalidRequestError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def is_fleet(args: argparse.Namespace) -> bool:
+    """Whether the command audits a fleet rather than one account."""
+    return bool(args.subaccounts or args.accounts)
+
+
+def check_fleet_options(args: argparse.Namespace) -> None:
+    """Refuse combinations that cannot work, before connecting."""
+    if args.subaccounts and args.accounts:
+        raise UsageError("--subaccounts and --accounts cannot be combined")
+    if (args.include_parent or args.status is not None) and not args.subaccounts:
+        raise UsageError("--include-parent and --status go with --subaccounts")
+    if args.shard is not None and not is_fleet(args):
+        raise UsageError("--shard needs --subaccounts or --accounts")
+    if args.fake and args.accounts:
+        raise UsageError("--fake audits its demo fleet with --subaccounts, not --accounts")
+
+
+def exit_status(with_errors: bool, with_warnings: bool, fail_on: str) -> int:
+    """1 when the findings reach `--fail-on` (error, warning or never), else 0."""
+    if fail_on == "never":
+        return 0
+    return 1 if with_errors or (fail_on == "warning" and with_warnings) else 0
+
+
+@attrs.frozen
+class _Row:
+    """One account in the fleet table."""
+
+    account: str
+    result: str
+    errors: int
+    warnings: int
+    info: int
+    sinks: int
+    subscriptions: int
+
+    @classmethod
+    def of(cls, report: AuditReport) -> _Row:
+        errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+        if report.authentication_failed:
+            result = "could not sign in"
+        elif any(f.code == "AUDIT_INCOMPLETE" for f in report.findings):
+            result = "incomplete"
+        else:
+            result = "errors" if errors else "warnings" if warnings else "clean"
+        return cls(
+            account=report.account_sid or "-",
+            result=result,
+            errors=errors,
+            warnings=warnings,
+            info=report.count(Severity.INFO),
+            sinks=report.sinks,
+            subscriptions=report.subscriptions,
+        )
+
+    def order(self) -> tuple[bool, bool, int, int, str]:
+        """Accounts with errors first, then with warnings; most first, then by SID."""
+        return (not self.errors, not self.warnings, -self.errors, -self.warnings, self.account)
+
+
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "base_url": args.base_url,
+        "region": args.region,
+        "edge": args.edge,
+        "timeout": args.timeout,
+        "max_retries": args.max_retries,
+    }
+
+
+def _status(args: argparse.Namespace) -> str | None:
+    status: str = args.status or "active"
+    return None if status == "all" else status
+
+
+def _read_file(name: str) -> str:
+    try:
+        if name == "-":
+            return sys.stdin.read()
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise UsageError(f"cannot read --accounts {name}: {reason}") from None
+
+
+@contextlib.asynccontextmanager
+async def _fleet(
+    args: argparse.Namespace,
+) -> AsyncIterator[tuple[Iterable[FleetMember] | AsyncIterator[FleetMember], dict[str, Any]]]:
+    """The accounts the options name, and the options every account's client takes."""
+    options = _client_options(args)
+    if args.accounts:
+        yield parse_accounts(_read_file(args.accounts), args.accounts), options
+        return
+    discovery = {"timeout": args.timeout, "max_retries": args.max_retries}
+    if args.fake:
+        from ..testing import FakeEventsServer
+        from ..testing.demo import seed_demo_fleet
+
+        async with FakeEventsServer() as fake:
+            seed_demo_fleet(fake)
+            parent = fake.account
+            async with AccountsClient(
+                parent.sid, parent.auth_token, base_url=fake.url, **discovery
+            ) as accounts:
+                listed = accounts.subaccounts(
+                    status=_status(args), include_parent=args.include_parent
+                )
+                yield listed, {**options, "base_url": fake.url}
+        return
+    async with AccountsClient(
+        args.account_sid,
+        args.auth_token,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        base_url=args.accounts_url,
+        **discovery,
+    ) as accounts:
+        yield (
+            accounts.subaccounts(status=_status(args), include_parent=args.include_parent),
+            options,
+        )
+
+
+def _write_line(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def _headline(summary: FleetSummary) -> str:
+    return (
+        f"Fleet audit: {_counted(summary.accounts, 'account')}, {summary.with_errors} with errors "
+        f"({summary.incomplete} incomplete), {summary.with_warnings} with warnings; "
+        f"{summary.errors} errors, {summary.warnings} warnings, {summary.info} info in all"
+    )
+
+
+async def audit_fleet_command(args: argparse.Namespace) -> int:
+    """Audit the fleet the options name; print as reports arrive; exit by `--fail-on`."""
+    bar = ProgressBar(label="accounts")
+    bar.active = bar.active and not (args.json and sys.stdout.isatty())
+    summary = FleetSummary()
+    rows: list[_Row] = []
+    async with _fleet(args) as (accounts, options):
+        reports = audit_fleet(
+            accounts,
+            concurrency=args.concurrency,
+            accounts_at_once=args.accounts_at_once,
+            max_in_flight=args.max_in_flight,
+            shard=args.shard,
+            progress=bar,
+            **options,
+        )
+        try:
+            async with contextlib.aclosing(reports):
+                async for report in reports:
+                    summary.add(report)
+                    if args.json:
+                        _write_line(report.to_json())
+                    else:
+                        rows.append(_Row.of(report))
+        finally:
+            bar.finish()
+    if args.json:
+        _write_line(summary.to_json())
+    else:
+        rows.sort(key=_Row.order)
+        render(rows, as_json=False, width=output_width(), wide=args.wide)
+        print(_headline(summary))
+    return exit_status(summary.with_errors > 0, summary.with_warnings > 0, args.fail_on)
