@@ -116,13 +116,14 @@ class AccountsClient(TwilioApiClient):
         include_parent: bool = False,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[Account]:
-        """The subaccounts the parent owns (and the parent first, with `include_parent`)."""
+        """The subaccounts the signed-in account owns (and itself first, with
+        `include_parent`). Signed in as a subaccount, there are none."""
         listed = self.list(status=status, page_size=page_size)
         return listed if include_parent else self._owned(listed)
 
     async def _owned(self, listed: AsyncIterator[Account]) -> AsyncIterator[Account]:
         async for account in listed:
-            if account.is_subaccount:
+            if account.is_subaccount and account.sid != self.account_sid:
                 yield account
 
     async def _accounts(self, url: URL, status: str | None) -> AsyncIterator[Account]:
