@@ -50,7 +50,8 @@ async def test_the_owner_sees_every_subaccount_across_pages_in_order() -> None:
         assert [a.auth_token for a in found] == [a.auth_token for a in made]
         assert all(a.owner_account_sid == fake.account.sid for a in found)
         assert found[0].friendly_name == "customer 0"
-        assert found[0].date_created is not None and found[0].date_created.tzinfo is not None
+        assert found[0].date_created is not None
+        assert found[0].date_created.tzinfo is not None
         # the parent and 7 subaccounts, two a page: four pages, each asked for once
         assert fake.request_count("GET /2010-04-01/Accounts.json") == 4
 
@@ -61,7 +62,8 @@ async def test_the_parent_comes_first_when_asked_for() -> None:
         async with parent_client(fake) as accounts:
             found = [a async for a in accounts.subaccounts(include_parent=True)]
     assert [a.sid for a in found] == [fake.account.sid, child.sid]
-    assert not found[0].is_subaccount and found[1].is_subaccount
+    assert not found[0].is_subaccount
+    assert found[1].is_subaccount
 
 
 async def test_status_filters_and_all_statuses_with_none() -> None:

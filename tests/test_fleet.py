@@ -58,7 +58,8 @@ async def test_each_failing_account_gets_its_own_report_and_the_rest_are_audited
     assert reports[rotated.sid].authentication_failed
     assert reports[suspended.sid].authentication_failed
     failed = reports[failing.sid]
-    assert codes(failed) == {"AUDIT_INCOMPLETE"} and "500" in failed.findings[0].message
+    assert codes(failed) == {"AUDIT_INCOMPLETE"}
+    assert "500" in failed.findings[0].message
     assert failed.sinks == 1  # what could be read was read
     assert "took over 0.5s" in reports[slow.sid].findings[0].message
     assert "no auth token" in reports["AC" + "9" * 32].findings[0].message
@@ -135,7 +136,8 @@ async def test_the_source_is_pulled_only_as_slots_free_up() -> None:
             await anext(stream)
             assert pulled <= 4  # two being audited, at most two more reports queued
             rest = [r async for r in stream]
-    assert len(rest) == 9 and pulled == 10
+    assert len(rest) == 9
+    assert pulled == 10
 
 
 async def test_closing_the_stream_early_stops_the_audits_and_leaks_nothing() -> None:
@@ -177,7 +179,8 @@ async def test_an_api_key_login_is_reported_under_its_account_sid() -> None:
             audit_fleet([Login(key, secret, child.sid), Login(key, secret)], base_url=fake.url)
         )
     assert set(reports) == {child.sid, key}
-    assert not reports[child.sid].findings and not reports[key].findings
+    assert not reports[child.sid].findings
+    assert not reports[key].findings
     assert secret not in repr(Login(key, secret))
 
 
