@@ -90,10 +90,12 @@ async def test_a_subaccount_sees_only_itself() -> None:
 
 
 async def test_wrong_parent_credentials_raise_authentication_error() -> None:
-    async with FakeEventsServer() as fake:
-        async with AccountsClient(fake.account.sid, "wrong", base_url=fake.url) as accounts:
-            with pytest.raises(AuthenticationError):
-                [a async for a in accounts.subaccounts()]
+    async with (
+        FakeEventsServer() as fake,
+        AccountsClient(fake.account.sid, "wrong", base_url=fake.url) as accounts,
+    ):
+        with pytest.raises(AuthenticationError):
+            [a async for a in accounts.subaccounts()]
 
 
 def test_the_auth_token_never_shows_in_a_repr() -> None:
@@ -154,31 +156,37 @@ def _lying_app(next_uri: str, seen: list[str]) -> web.Application:
 )
 async def test_next_page_uri_is_followed_only_on_the_accounts_origin(next_uri: str) -> None:
     seen: list[str] = []
-    async with serve(_lying_app(next_uri, seen)) as url:
-        async with AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts:
-            listed = accounts.list(status=None)
-            first = await anext(listed)
-            with pytest.raises(PaginationError, match="next_page_uri"):
-                await anext(listed)
+    async with (
+        serve(_lying_app(next_uri, seen)) as url,
+        AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts,
+    ):
+        listed = accounts.list(status=None)
+        first = await anext(listed)
+        with pytest.raises(PaginationError, match="next_page_uri"):
+            await anext(listed)
     assert first.sid == f"AC{0:032d}"
     assert len(seen) == 1  # nothing was sent anywhere else
 
 
 async def test_a_next_page_uri_that_loops_is_refused() -> None:
     seen: list[str] = []
-    async with serve(_lying_app(PATH + "?PageSize=1000", seen)) as url:
-        async with AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts:
-            with pytest.raises(PaginationError, match="loops"):
-                [a async for a in accounts.list(status=None)]
+    async with (
+        serve(_lying_app(PATH + "?PageSize=1000", seen)) as url,
+        AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts,
+    ):
+        with pytest.raises(PaginationError, match="loops"):
+            [a async for a in accounts.list(status=None)]
     assert len(seen) == 1
 
 
 async def test_a_page_that_does_not_advance_is_refused() -> None:
     seen: list[str] = []
-    async with serve(_lying_app(PATH + "?Page=1&PageToken=x", seen)) as url:
-        async with AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts:
-            with pytest.raises(PaginationError, match="does not advance"):
-                [a async for a in accounts.list(status=None)]
+    async with (
+        serve(_lying_app(PATH + "?Page=1&PageToken=x", seen)) as url,
+        AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts,
+    ):
+        with pytest.raises(PaginationError, match="does not advance"):
+            [a async for a in accounts.list(status=None)]
     assert len(seen) == 2
 
 
@@ -197,10 +205,12 @@ async def test_a_page_that_is_not_an_accounts_page_is_a_decode_error(body: objec
 
     app = web.Application()
     app.router.add_get(PATH, accounts)
-    async with serve(app) as url:
-        async with AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts_client:
-            with pytest.raises(ResponseDecodeError):
-                [a async for a in accounts_client.list()]
+    async with (
+        serve(app) as url,
+        AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=url) as accounts_client,
+    ):
+        with pytest.raises(ResponseDecodeError):
+            [a async for a in accounts_client.list()]
 
 
 def test_the_accounts_origin_comes_from_its_own_variable(monkeypatch: pytest.MonkeyPatch) -> None:
