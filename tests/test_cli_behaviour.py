@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import os
 import re
@@ -246,7 +247,7 @@ def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
 ) -> None:
     script = (
         f"'{sys.executable}' -m events_async fake-server --port 0 --demo > fake.env &\n"
-        'for _ in $(seq 100); do [ "$(wc -l < fake.env)" -ge 4 ] && break; sleep 0.1; done\n'
+        'for _ in $(seq 100); do [ "$(wc -l < fake.env)" -ge 5 ] && break; sleep 0.1; done\n'
         'eval "$(cat fake.env)"\n'
         f"'{sys.executable}' -m events_async sinks list --json\n"
         "status=$?; kill %1; exit $status\n"
@@ -269,7 +270,33 @@ def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
         "export TWILIO_ACCOUNT_SID",
         "export TWILIO_AUTH_TOKEN",
         "export EVENTS_ASYNC_BASE_URL",
+        "export EVENTS_ASYNC_ACCOUNTS_BASE_URL",
     ]
+
+
+def test_the_fake_servers_fleet_is_audited_with_no_options_but_its_exports(
+    tmp_path: os.PathLike[str],
+) -> None:
+    script = (
+        f"'{sys.executable}' -m events_async fake-server --port 0 --fleet > fake.env &\n"
+        'for _ in $(seq 100); do [ "$(wc -l < fake.env)" -ge 5 ] && break; sleep 0.1; done\n'
+        'eval "$(cat fake.env)"\n'
+        f"'{sys.executable}' -m events_async audit --subaccounts --json --max-retries 0\n"
+        "status=$?; kill %1; exit $status\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
+    result = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr  # the demo fleet has errors
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["accounts"] == 4  # the suspended subaccount is left out
 
 
 def test_the_progress_bar_never_moves_backwards_as_the_total_grows() -> None:

@@ -14,7 +14,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from ..testing.__main__ import serve  # the fake's weight only when it is served
 
     try:
-        await serve(args.host, args.port, demo=args.demo)
+        await serve(args.host, args.port, demo=args.demo, fleet=args.fleet)
     except OSError as error:  # busy, not an address of this machine, or unknown
         reason = error.strerror or str(error)
         print(
@@ -47,6 +47,11 @@ FAKE_SERVER = Group(
                 Arg(
                     ("--demo",),
                     "seed the demo account (planted problems)",
+                    {"action": "store_true"},
+                ),
+                Arg(
+                    ("--fleet",),
+                    "seed the demo fleet: the demo account and its subaccounts",
                     {"action": "store_true"},
                 ),
             ),

@@ -18,22 +18,27 @@ from ..cli.spec import PORT, OneLineParser
 __all__ = ["main", "serve"]
 
 
-async def serve(host: str, port: int, *, demo: bool = False) -> None:
+async def serve(host: str, port: int, *, demo: bool = False, fleet: bool = False) -> None:
     """Serve until SIGTERM or cancelled, after printing where and with which credentials.
 
-    Raises `OSError` when the address cannot be listened on (busy, not local, unknown).
+    `demo` seeds the demo account; `fleet` the demo fleet (the demo account as a parent
+    with subaccounts). Raises `OSError` when the address cannot be listened on.
     """
-    from .demo import seed_demo_account
+    from ..accounts import ACCOUNTS_BASE_URL_VARIABLE
+    from .demo import seed_demo_account, seed_demo_fleet
     from .server import FakeEventsServer
 
     async with FakeEventsServer(host=host, port=port) as fake:
-        if demo:
+        if fleet:
+            seed_demo_fleet(fake)
+        elif demo:
             seed_demo_account(fake.account)
         lines = [
             f"# Fake Events API at {fake.url}",
             f"export TWILIO_ACCOUNT_SID={shlex.quote(fake.account.sid)}",
             f"export TWILIO_AUTH_TOKEN={shlex.quote(fake.account.auth_token)}",
             f"export {BASE_URL_VARIABLE}={shlex.quote(fake.url)}",
+            f"export {ACCOUNTS_BASE_URL_VARIABLE}={shlex.quote(fake.url)}",
         ]
         print("\n".join(lines), flush=True)
         stop = asyncio.Event()
@@ -50,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=PORT, default=8080, help="port (0 picks a free one)")
     parser.add_argument("--demo", action="store_true", help="seed the demo account")
+    parser.add_argument("--fleet", action="store_true", help="seed the demo fleet")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(serve(args.host, args.port, demo=args.demo))
+        asyncio.run(serve(args.host, args.port, demo=args.demo, fleet=args.fleet))
     except KeyboardInterrupt:
         return 130
     except OSError as error:
