@@ -35,6 +35,7 @@ import aiohttp
 import attrs
 
 from ._audit_rules import Finding, Severity
+from ._transport import new_session
 from ._validate import check_positive_int, check_seconds, is_sid
 from .audit import DEFAULT_CONCURRENCY, AuditReport, Progress, audit_account
 from .client import EventsClient
@@ -281,12 +282,8 @@ async def _session(plan: _Plan) -> AsyncIterator[aiohttp.ClientSession]:
     if plan.session is not None:
         yield plan.session
         return
-    # A pool as large as the cap, so no request's deadline is spent waiting for a socket;
-    # no cookie jar, so no account's cookies reach another.
-    connector = aiohttp.TCPConnector(limit=plan.max_in_flight)
-    async with aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar()
-    ) as own:
+    # A pool as large as the cap, so no request's deadline is spent waiting for a socket.
+    async with new_session(plan.max_in_flight) as own:
         yield own
 
 

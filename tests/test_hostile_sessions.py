@@ -9,6 +9,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -173,27 +174,6 @@ async def test_an_injected_session_of_another_loop_is_refused_clearly() -> None:
         client._transport._loop.close()
 
 
-async def test_with_no_retries_a_dropped_keep_alive_request_is_sent_once() -> None:
-    requests = 0
-
-    async def answer_once_then_drop(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        nonlocal requests
-        await read_request(reader)
-        requests += 1
-        writer.write(json_response(json.dumps({"sid": SINK_SID}).encode()))
-        await writer.drain()
-        await read_request(reader)  # the second request on the kept-alive connection
-        requests += 1  # ... is dropped without an answer
-
-    async with raw_server(answer_once_then_drop) as url, loopback_client(url) as client:
-        await client.sinks.fetch(SINK_SID)
-        with pytest.raises(TransportError):
-            await client.sinks.fetch(SINK_SID)
-    assert requests == 2  # aiohttp did not quietly send it a third time
-
-
 async def test_a_delete_whose_answer_was_lost_and_then_404_counts_as_done() -> None:
     async with FakeEventsServer() as fake, fake.client(max_retries=2) as client:
         sink = await client.sinks.create(
@@ -223,3 +203,27 @@ def test_a_credential_that_fails_its_check_is_never_echoed(
         EventsClient(**kwargs)
     assert secret not in str(raised.value)
     assert secret not in repr(raised.value)
+
+
+def _stale_keep_alive(requests: list[bytes]) -> Any:
+    """Answers the first request on each connection, then drops the next one unanswered:
+    a keep-alive connection the server closed while it sat in the client's pool."""
+
+    async def conversation(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await read_request(reader))
+        writer.write(json_response(b'{"sid": "' + SINK_SID.encode() + b'"}'))
+        await writer.drain()
+        requests.append(await read_request(reader))  # and hang up without a word
+
+    return conversation
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own session", "injected session"])
+async def test_a_dropped_keep_alive_connection_is_never_resent_silently(own: bool) -> None:
+    requests: list[bytes] = []
+    async with raw_server(_stale_keep_alive(requests)) as url, aiohttp.ClientSession() as mine:
+        async with loopback_client(url, max_retries=0, session=None if own else mine) as client:
+            await client.sinks.fetch(SINK_SID)
+            with pytest.raises(TransportError):
+                await client.sinks.fetch(SINK_SID)
+    assert len(requests) == 2  # max_retries=0: exactly one attempt on the wire each
