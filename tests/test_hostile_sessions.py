@@ -221,9 +221,12 @@ def _stale_keep_alive(requests: list[bytes]) -> Any:
 @pytest.mark.parametrize("own", [True, False], ids=["own session", "injected session"])
 async def test_a_dropped_keep_alive_connection_is_never_resent_silently(own: bool) -> None:
     requests: list[bytes] = []
-    async with raw_server(_stale_keep_alive(requests)) as url, aiohttp.ClientSession() as mine:
-        async with loopback_client(url, max_retries=0, session=None if own else mine) as client:
+    async with (
+        raw_server(_stale_keep_alive(requests)) as url,
+        aiohttp.ClientSession() as mine,
+        loopback_client(url, max_retries=0, session=None if own else mine) as client,
+    ):
+        await client.sinks.fetch(SINK_SID)
+        with pytest.raises(TransportError):
             await client.sinks.fetch(SINK_SID)
-            with pytest.raises(TransportError):
-                await client.sinks.fetch(SINK_SID)
     assert len(requests) == 2  # max_retries=0: exactly one attempt on the wire each
