@@ -11,7 +11,7 @@ compares in one run:
 - **events_async** — `audit_fleet`, each report written as a JSON line as it arrives.
 
 Every trial runs in a fresh child process, interleaved, `--runs` times; the table gives
-medians. The bound is requests × latency / in-flight cap: what the cap allows at best.
+medians. The bound is requests x latency / in-flight cap: what the cap allows at best.
 The server's CPU time over each trial shows whether it could have been the bottleneck.
 """
 
@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import aiohttp
 import orjson
@@ -51,7 +51,7 @@ TARGET_RSS_MIB = 50.0
 # --- the child: one measured trial ------------------------------------------------------
 
 
-async def _raw(origin: str, accounts: int) -> None:
+async def _raw(origin: str, accounts: int, out: TextIO) -> None:
     slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT)
     pending = iter(range(accounts))
@@ -87,30 +87,30 @@ async def _raw(origin: str, accounts: int) -> None:
         await asyncio.gather(*(worker() for _ in range(ACCOUNTS_AT_ONCE)))
 
 
-async def _events_async(origin: str, accounts: int) -> None:
+async def _events_async(origin: str, accounts: int, out: TextIO) -> None:
     from events_async.fleet import Login, audit_fleet
 
     logins = (Login(account_sid(n), auth_token(n)) for n in range(accounts))
-    with open(os.devnull, "w") as out:
-        async for report in audit_fleet(
-            logins,
-            base_url=origin,
-            max_in_flight=MAX_IN_FLIGHT,
-            accounts_at_once=ACCOUNTS_AT_ONCE,
-        ):
-            assert not report.findings, report.findings[:2]
-            out.write(json.dumps(report.to_json()) + "\n")
+    async for report in audit_fleet(
+        logins,
+        base_url=origin,
+        max_in_flight=MAX_IN_FLIGHT,
+        accounts_at_once=ACCOUNTS_AT_ONCE,
+    ):
+        assert not report.findings, report.findings[:2]
+        out.write(json.dumps(report.to_json()) + "\n")  # streamed out, as the command does
 
 
 def child(peer: str, origin: str, accounts: int) -> dict[str, Any]:
     run = _raw if peer == "raw" else _events_async
     import events_async.fleet  # noqa: F401 - imports before the clock, for every peer
 
-    asyncio.run(run(origin, 1))  # warm-up: one account
-    rss = _rss_kib()
-    cpu, wall = time.process_time(), time.perf_counter()
-    asyncio.run(run(origin, accounts))
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    with open(os.devnull, "w") as out:
+        asyncio.run(run(origin, 1, out))  # warm-up: one account
+        rss = _rss_kib()
+        cpu, wall = time.process_time(), time.perf_counter()
+        asyncio.run(run(origin, accounts, out))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {"cpu": cpu, "wall": wall, "rss_growth_kib": _rss_kib() - rss}
 
 
@@ -146,7 +146,7 @@ def trial(peer: str, origin: str, accounts: int) -> dict[str, Any]:
 
 
 def bound_seconds(accounts: int, latency_ms: float) -> float:
-    """Requests × latency / in-flight cap (the warm-up's account not counted)."""
+    """Requests x latency / in-flight cap (the warm-up's account not counted)."""
     return accounts * REQUESTS_PER_ACCOUNT * latency_ms / 1000 / MAX_IN_FLIGHT
 
 

@@ -198,8 +198,11 @@ async def _audit_one(
         client = _client(member, shared, plan.client_options)
         client._transport.shared_slots = limit  # the fleet's cap, across every account
         async with client:
-            report = await asyncio.wait_for(
-                audit_account(client, concurrency=plan.concurrency), plan.account_timeout
+            audit = audit_account(client, concurrency=plan.concurrency)
+            report = await (
+                audit
+                if plan.account_timeout is None
+                else asyncio.wait_for(audit, plan.account_timeout)
             )
     except asyncio.TimeoutError:
         return _unreadable(label, f"the audit of {label} took over {plan.account_timeout:g}s")
