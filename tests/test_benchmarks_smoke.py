@@ -49,3 +49,19 @@ def test_the_harness_runs_every_workload_at_tiny_sizes() -> None:
     assert items[("list-1000", "events_async")] == items[("list-1000", "raw")] == "120"
     assert items[("memory", "events_async")] == "300"
     assert items[("audit", "events_async")] == "1000"
+
+
+def test_the_fleet_benchmark_runs_at_a_tiny_size() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fleet", "--sizes", "3", "--runs", "1"]
+        + ["--latency-ms", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| 3 ")]
+    assert {row[1] for row in rows} == {"raw", "events_async"}
+    assert {row[2] for row in rows} == {"54"}  # 18 requests an account, for both peers

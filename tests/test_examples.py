@@ -16,7 +16,7 @@ ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.mark.parametrize("name", ["use.py", "fake.py", "test_with_fixture.py"])
+@pytest.mark.parametrize("name", ["use.py", "fake.py", "test_with_fixture.py", "fleet.py"])
 def test_the_readme_shows_each_example_as_it_is(name: str) -> None:
     readme = (ROOT / "README.md").read_text()
     assert (EXAMPLES / name).read_text() in readme
@@ -76,3 +76,29 @@ def test_the_fixture_example_passes_in_a_project_with_no_asyncio_configuration(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+async def test_the_fleet_example_audits_the_demo_fleet_through_the_environment() -> None:
+    from events_async.testing.demo import seed_demo_fleet
+
+    async with FakeEventsServer() as fake:
+        seed_demo_fleet(fake)
+        env = {
+            **_clean_environment(),
+            "TWILIO_ACCOUNT_SID": fake.account.sid,
+            "TWILIO_AUTH_TOKEN": fake.account.auth_token,
+            "EVENTS_ASYNC_BASE_URL": fake.url,
+            "EVENTS_ASYNC_ACCOUNTS_BASE_URL": fake.url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(EXAMPLES / "fleet.py"),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    lines = stdout.decode().splitlines()
+    assert len(lines) == 5  # the parent and four active subaccounts
+    assert sorted(line.split()[1] for line in lines) == ["clean", *["errors"] * 4]
