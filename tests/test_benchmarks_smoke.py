@@ -53,8 +53,17 @@ def test_the_harness_runs_every_workload_at_tiny_sizes() -> None:
 
 def test_the_fleet_benchmark_runs_at_a_tiny_size() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.fleet", "--sizes", "3", "--runs", "1"]
-        + ["--latency-ms", "5"],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.fleet",
+            "--sizes",
+            "3",
+            "--runs",
+            "1",
+            "--latency-ms",
+            "5",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
