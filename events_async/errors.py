@@ -14,7 +14,10 @@ EventsError
 │   └── ClientClosedError        the client was closed, or is used in another event loop
 ├── ResponseDecodeError      a body that is not the JSON promised
 ├── PaginationError          a next_page_url on another origin, or a loop
-└── InvalidRequestError      bad input caught before sending (also a ValueError)
+├── InvalidRequestError      bad input caught before sending (also a ValueError)
+└── WebhookError             a delivery to a receiver that cannot be trusted or read
+    ├── SignatureError           no, or a wrong, X-Twilio-Signature or bodySHA256
+    └── PayloadError             a body that is not CloudEvents JSON, or over a cap
 ```
 
 An error response whose body is not JSON (a proxy's HTML 502 page, say) raises a class
@@ -43,11 +46,14 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "PaginationError",
+    "PayloadError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
     "ServerError",
+    "SignatureError",
     "TransportError",
+    "WebhookError",
 ]
 
 
@@ -193,3 +199,15 @@ def undecodable_error_class_for(status: int) -> Callable[..., ApiError]:
 
     UndecodableError.__name__ = UndecodableError.__qualname__ = base.__name__
     return UndecodableError
+
+
+class WebhookError(EventsError):
+    """A delivery to a receiver (Event Streams webhook) that cannot be trusted or read."""
+
+
+class SignatureError(WebhookError):
+    """The delivery is not signed by Twilio with a known token: refuse it (403)."""
+
+
+class PayloadError(WebhookError):
+    """The delivery's body is not CloudEvents JSON, or is over a cap."""

@@ -20,6 +20,7 @@ import attrs
 __all__ = [
     "Account",
     "AccountStatus",
+    "CloudEvent",
     "EventType",
     "KinesisSinkConfiguration",
     "Page",
@@ -215,6 +216,24 @@ class Page(Generic[T]):
 
     items: list[T]
     meta: PageMeta
+
+
+@attrs.frozen
+class CloudEvent:
+    """One event Event Streams delivered (CloudEvents 1.0 envelope).
+
+    `data` is the event's payload, already decoded from JSON (Kinesis sinks deliver it
+    as a JSON string; a receiver decodes it). Attributes beyond these are ignored.
+    """
+
+    id: str
+    type: str
+    source: str
+    specversion: str
+    time: datetime | None = None
+    dataschema: str | None = None
+    datacontenttype: str | None = None
+    data: Any = None
 
 
 # Request-side values: what callers may pass to create sinks and subscriptions.

@@ -271,7 +271,7 @@ class Handlers:
 
     async def test_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
         sink = account.start_test(self._sink_sid(request))
-        self.server.deliver_test_event(sink)
+        self.server.deliver_test_event(sink, account)
         return web.json_response({"result": "submitted"}, status=201)
 
     async def validate_sink(self, request: web.Request, account: FakeAccount) -> web.Response:

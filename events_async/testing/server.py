@@ -5,26 +5,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
-import ipaddress
 import logging
 import secrets
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 import attrs
-import orjson
 from aiohttp import web
 
 from ..client import EventsClient
+from ..webhooks.events import TEST_EVENT_TYPE
 from .accounts_api import AccountsApi
 from .catalog import DEFAULT_CATALOG, Catalog
+from .delivery import Deliverer, Delivery, cloud_event
 from .faults import Fault, FaultPlan
 from .handlers import Handlers
 from .paging import Pager
@@ -35,7 +30,6 @@ __all__ = ["Exchange", "FakeEventsServer"]
 logger = logging.getLogger("events_async.testing")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-TEST_EVENT_TYPE = "com.twilio.eventstreams.test-event"
 
 
 @attrs.frozen
@@ -92,16 +86,6 @@ def _same(given: str, expected: str) -> bool:
     return secrets.compare_digest(given.encode(), expected.encode())
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class FakeEventsServer:
     """The Events API v1, in memory, on an ephemeral loopback port.
 
@@ -124,6 +108,7 @@ class FakeEventsServer:
         webhooks_start_active: bool = False,
         seed: int | None = None,
         record: bool = False,
+        deliverer: Deliverer | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -144,8 +129,7 @@ class FakeEventsServer:
         self.exchanges: list[Exchange] | None = [] if record else None
         self.url = ""
         self._runner: web.AppRunner | None = None
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._delivery_session: aiohttp.ClientSession | None = None
+        self.deliverer = deliverer or Deliverer(seed=seed)
 
     def __repr__(self) -> str:
         return f"<FakeEventsServer {self.url or 'not started'}>"
@@ -168,12 +152,8 @@ class FakeEventsServer:
         self.url = f"http://{self.host}:{port}"
 
     async def stop(self) -> None:
-        """Finish test-event deliveries and stop listening; safe to call twice."""
-        if self._deliveries:
-            await asyncio.gather(*self._deliveries, return_exceptions=True)
-        if self._delivery_session is not None:
-            await self._delivery_session.close()
-            self._delivery_session = None
+        """Finish deliveries in flight and stop listening; safe to call twice."""
+        await self.deliverer.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -366,47 +346,58 @@ class FakeEventsServer:
             )
         )
 
-    # test events -------------------------------------------------------------------------
+    # deliveries --------------------------------------------------------------------------
 
-    def deliver_test_event(self, sink: FakeSink) -> None:
-        """POST the CloudEvents test event to a webhook sink on a loopback address."""
-        destination = sink.sink_configuration.get("destination")
-        if sink.sink_type != "webhook" or not isinstance(destination, str):
-            return
-        if not _is_loopback(destination):
-            logger.info("not contacting %s: the fake only delivers to loopback", destination)
-            return
-        event = {
-            "specversion": "1.0",
-            "type": TEST_EVENT_TYPE,
-            "source": f"/v1/Sinks/{sink.sid}",
-            "id": str(uuid.uuid4()),
-            "dataschema": "https://events-schemas.twilio.com/EventStreams.TestSink/1",
-            "datacontenttype": "application/json",
-            "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "data": {"test_id": sink.test_id},
-        }
-        batch = sink.sink_configuration.get("batch_events", True) is not False
-        method = str(sink.sink_configuration.get("method", "POST")).upper()
-        task = asyncio.create_task(
-            self._post_event(destination, method, [event] if batch else event)
+    def deliver_test_event(self, sink: FakeSink, account: FakeAccount | None = None) -> None:
+        """Send the CloudEvents test event to a webhook sink, signed as Twilio signs it."""
+        event = cloud_event(
+            TEST_EVENT_TYPE,
+            {"test_id": sink.test_id},
+            "https://events-schemas.twilio.com/EventStreams.TestSink/1",
+            source="Sink",
         )
-        self._deliveries.add(task)
-        task.add_done_callback(self._deliveries.discard)
+        self._deliver_to(sink, account or self.account, [event])
 
-    async def _post_event(self, destination: str, method: str, payload: Any) -> None:
-        if self._delivery_session is None:
-            self._delivery_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        batch = isinstance(payload, list)
-        content_type = (
-            "application/cloudevents-batch+json" if batch else "application/cloudevents+json"
-        )
-        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-            async with self._delivery_session.request(
-                method,
-                destination,
-                data=orjson.dumps(payload),
-                headers={"Content-Type": content_type},
-                allow_redirects=False,  # a loopback endpoint must not bounce us elsewhere
-            ) as response:
-                await response.read()
+    def emit(
+        self,
+        event_type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        count: int = 1,
+        account: FakeAccount | None = None,
+    ) -> list[Delivery]:
+        """Publish `count` events of a catalog type (default account): every active
+        webhook sink with a subscription to the type receives them — in one delivery when
+        the sink batches events, one delivery each otherwise. Returns the deliveries
+        started; `await fake.deliveries_settled()` waits for them (retries included)."""
+        entry = self.catalog.types.get(event_type)
+        if entry is None:
+            raise ValueError(f"{event_type!r} is not in the fake's catalog")
+        account = account or self.account
+        schema = f"https://events-schemas.twilio.com/{entry.schema_id}/"
+        deliveries: list[Delivery] = []
+        for subscription in account.subscriptions.values():
+            subscribed = subscription.events.get(event_type)
+            sink = account.sinks.get(subscription.sink_sid)
+            if subscribed is None or sink is None or sink.status != "active":
+                continue
+            events = [
+                cloud_event(
+                    event_type,
+                    dict(data or {}),
+                    f"{schema}{subscribed.schema_version}",
+                    source=f"/v1/Accounts/{account.sid}",
+                )
+                for _ in range(count)
+            ]
+            deliveries += self._deliver_to(sink, account, events)
+        return deliveries
+
+    async def deliveries_settled(self) -> None:
+        """Wait until every delivery in flight, retries included, has ended."""
+        await self.deliverer.settle()
+
+    def _deliver_to(
+        self, sink: FakeSink, account: FakeAccount, events: list[dict[str, Any]]
+    ) -> list[Delivery]:
+        return self.deliverer.to_sink(sink, account.auth_token, events)

@@ -1,0 +1,85 @@
+"""The receive side of Event Streams: verify, parse and receive deliveries.
+
+```python
+from aiohttp import web
+from events_async.webhooks import CloudEvent, EventReceiver
+
+receiver = EventReceiver(auth_tokens=["primary token", "secondary token"])
+
+@receiver.on("com.twilio.messaging.message.delivered")
+async def delivered(event: CloudEvent) -> None:
+    ...
+
+app = web.Application()
+app.router.add_post("/events", receiver.handle)
+```
+
+The pure core needs no server: `verify_delivery` (the signature, failing closed),
+`parse_events` (CloudEvents from the raw body), `MemoryDedupe` / `DedupeStore`.
+`prove_sink` takes a sink from created to verified end to end in one await.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ..errors import PayloadError, SignatureError, WebhookError
+    from ..models import CloudEvent
+    from .dedupe import Claim, DedupeStore, MemoryDedupe
+    from .events import TEST_EVENT_TYPE, parse_events
+    from .prove import SinkProofError, prove_sink
+    from .receiver import PROBE_PARAMETER, EventReceiver
+    from .signature import (
+        SIGNATURE_HEADER,
+        body_sha256,
+        signature_for,
+        signed_url,
+        verify_delivery,
+    )
+
+__all__ = [
+    "PROBE_PARAMETER",
+    "SIGNATURE_HEADER",
+    "TEST_EVENT_TYPE",
+    "Claim",
+    "CloudEvent",
+    "DedupeStore",
+    "EventReceiver",
+    "MemoryDedupe",
+    "PayloadError",
+    "SignatureError",
+    "SinkProofError",
+    "WebhookError",
+    "body_sha256",
+    "parse_events",
+    "prove_sink",
+    "signature_for",
+    "signed_url",
+    "verify_delivery",
+]
+
+_HOMES = {
+    "PROBE_PARAMETER": "events_async.webhooks.receiver",
+    "SIGNATURE_HEADER": "events_async.webhooks.signature",
+    "TEST_EVENT_TYPE": "events_async.webhooks.events",
+    "Claim": "events_async.webhooks.dedupe",
+    "CloudEvent": "events_async.models",
+    "DedupeStore": "events_async.webhooks.dedupe",
+    "EventReceiver": "events_async.webhooks.receiver",
+    "MemoryDedupe": "events_async.webhooks.dedupe",
+    "PayloadError": "events_async.errors",
+    "SignatureError": "events_async.errors",
+    "SinkProofError": "events_async.webhooks.prove",
+    "WebhookError": "events_async.errors",
+    "body_sha256": "events_async.webhooks.signature",
+    "parse_events": "events_async.webhooks.events",
+    "prove_sink": "events_async.webhooks.prove",
+    "signature_for": "events_async.webhooks.signature",
+    "signed_url": "events_async.webhooks.signature",
+    "verify_delivery": "events_async.webhooks.signature",
+}
+
+__getattr__ = lazy_exports(__name__, _HOMES)
