@@ -131,5 +131,5 @@ async def test_memory_is_bounded_oldest_first() -> None:
 
 @pytest.mark.parametrize("options", [{"window": 0}, {"window": float("inf")}, {"max_ids": 0}])
 def test_bad_dedupe_settings_are_refused(options: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"window|max_ids"):
         MemoryDedupe(**options)  # type: ignore[arg-type]
