@@ -1,0 +1,123 @@
+"""`events-async listen`: a receiver from the command line, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from events_async.webhooks import SIGNATURE_HEADER, signature_for, signed_url
+
+TOKEN = "listen-test-token-value"
+
+
+@contextmanager
+def listening(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "events_async", "listen", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**clean, **(env or {})},
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """Ctrl-C, then the exit status and the rest of stderr."""
+    process.send_signal(signal.SIGINT)
+    assert process.stderr is not None
+    rest = process.stderr.read()
+    return process.wait(timeout=10), rest
+
+
+def deliver(url: str, body: bytes, token: str) -> int:
+    target = signed_url(url, body)
+    request = urllib.request.Request(
+        target, data=body, headers={SIGNATURE_HEADER: signature_for(token, target)}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_listen_fake_shows_the_whole_loop_and_stops_cleanly_on_ctrl_c() -> None:
+    with listening("--fake", "--json") as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        events = [json.loads(process.stdout.readline()) for _ in range(3)]
+        status, rest = stop(process)
+    assert [e["type"].rsplit(".", 1)[1] for e in events] == ["queued", "sent", "delivered"]
+    assert all(e["specversion"] == "1.0" for e in events)
+    assert status == 0
+    assert "stopped" in rest
+    assert "Traceback" not in rest
+
+
+def test_listen_prints_verified_events_only() -> None:
+    with listening("--auth-token", TOKEN, "--path", "/hooks") as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        url = re.search(r"listening on (\S+);", process.stderr.readline())[1]  # type: ignore[index]
+        assert url.endswith("/hooks")
+        event = {"specversion": "1.0", "type": "t.forged", "source": "/x", "id": "e1"}
+        forged = deliver(url, json.dumps([event]).encode(), "not the token")
+        event["type"] = "t.genuine"
+        genuine = deliver(url, json.dumps([event]).encode(), TOKEN)
+        line = process.stdout.readline()
+        status, _ = stop(process)
+    assert (forged, genuine) == (403, 200)
+    assert "t.genuine" in line
+    assert "e1" in line
+    assert status == 0
+
+
+def test_listen_takes_the_token_from_the_environment() -> None:
+    with listening(env={"TWILIO_AUTH_TOKEN": TOKEN}) as process:
+        assert process.stderr is not None
+        assert "listening on" in process.stderr.readline()
+        status, _ = stop(process)
+    assert status == 0
+
+
+def test_listen_without_a_token_or_on_a_busy_port_fails_in_one_line() -> None:
+    with listening() as process:
+        assert process.stderr is not None
+        err = process.stderr.read()
+        assert process.wait(timeout=10) == 2
+    assert err.startswith("events-async: error: no auth token")
+    assert len(err.splitlines()) == 1
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = subprocess.run(
+            [sys.executable, "-m", "events_async", "listen", "--auth-token", "t", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert "cannot listen on 127.0.0.1" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
