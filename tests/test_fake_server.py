@@ -480,7 +480,7 @@ async def test_webhook_sink_test_event_then_validate(
     assert (await client.sinks.fetch(sink.sid)).status is SinkStatus.VALIDATING
 
     content_type, batch = await received.get()
-    assert content_type == "application/cloudevents-batch+json"
+    assert content_type == "application/json"  # a JSON array, as Twilio sends
     (event,) = batch
     assert event["type"] == "com.twilio.eventstreams.test-event"
     assert event["specversion"] == "1.0"
@@ -505,8 +505,9 @@ async def test_unbatched_webhook_gets_one_event(
     )
     assert sink.sid is not None
     await client.sinks.test(sink.sid)
-    content_type, event = await received.get()
-    assert content_type == "application/cloudevents+json"
+    content_type, events = await received.get()
+    assert content_type == "application/json"
+    (event,) = events  # unbatched: still an array, of one
     assert event["data"]["test_id"] == fake.test_id(sink.sid)
 
 
@@ -529,7 +530,9 @@ async def test_non_loopback_destinations_are_never_contacted(
     )
     assert sink.sid is not None
     await client.sinks.test(sink.sid)
-    assert fake._deliveries == set()
+    await fake.deliveries_settled()
+    assert [d.outcome for d in fake.deliverer.log] == ["refused"]
+    assert fake.deliverer.log[0].attempts == []
     assert (await client.sinks.fetch(sink.sid)).status is SinkStatus.VALIDATING
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 import pytest
 
 from events_async import (
@@ -76,7 +77,9 @@ async def test_a_dropped_connection_on_get_is_retried(fake: FakeEventsServer) ->
 
 async def test_a_slow_response_times_out(fake: FakeEventsServer) -> None:
     fake.inject(Fault("GET /v1/Types/{Type}", delay=5.0, times=None))
-    async with fake.client(max_retries=1, timeout=0.1) as client:
+    # the answer is slow, not the connection: a loaded machine may take over 0.1 s to connect
+    slow_read = aiohttp.ClientTimeout(total=2, sock_connect=5, sock_read=0.2)
+    async with fake.client(max_retries=1, timeout=slow_read) as client:
         with pytest.raises(EventsTimeoutError):
             await client.event_types.fetch(DELIVERED)
         assert acquired_connections(client) == 0
