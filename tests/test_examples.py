@@ -16,7 +16,9 @@ ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.mark.parametrize("name", ["use.py", "fake.py", "test_with_fixture.py", "fleet.py"])
+@pytest.mark.parametrize(
+    "name", ["use.py", "fake.py", "test_with_fixture.py", "fleet.py", "receive.py"]
+)
 def test_the_readme_shows_each_example_as_it_is(name: str) -> None:
     readme = (ROOT / "README.md").read_text()
     assert (EXAMPLES / name).read_text() in readme
@@ -102,3 +104,31 @@ async def test_the_fleet_example_audits_the_demo_fleet_through_the_environment()
     lines = stdout.decode().splitlines()
     assert len(lines) == 5  # the parent and four active subaccounts
     assert sorted(line.split()[1] for line in lines) == ["clean", *["errors"] * 4]
+
+
+async def test_the_receive_example_handles_the_fakes_deliveries(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import runpy
+
+    from .support import serve
+
+    async with FakeEventsServer(webhooks_start_active=True) as fake:
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", fake.account.auth_token)
+        monkeypatch.delenv("PUBLIC_URL", raising=False)
+        example = runpy.run_path(str(EXAMPLES / "receive.py"), run_name="example")
+        async with serve(example["make_app"]()) as origin, fake.client() as client:
+            sink = await client.sinks.create(
+                description="example",
+                sink_type="webhook",
+                sink_configuration={"destination": origin + "/twilio/events"},
+            )
+            await client.subscriptions.create(
+                description="example",
+                sink_sid=sink.sid,
+                types=["com.twilio.messaging.message.delivered"],
+            )
+            (delivery,) = fake.emit("com.twilio.messaging.message.delivered", {"to": "+1"})
+            await fake.deliveries_settled()
+    assert delivery.outcome == "delivered"
+    assert capsys.readouterr().out == f"delivered {delivery.event_ids[0]} {{'to': '+1'}}\n"
