@@ -17,7 +17,8 @@ EventsError
 ├── InvalidRequestError      bad input caught before sending (also a ValueError)
 └── WebhookError             a delivery to a receiver that cannot be trusted or read
     ├── SignatureError           no, or a wrong, X-Twilio-Signature or bodySHA256
-    └── PayloadError             a body that is not CloudEvents JSON, or over a cap
+    ├── PayloadError             a body that is not CloudEvents JSON, or over a cap
+    └── SinkProofError           a step of prove_sink that did not happen (step)
 ```
 
 An error response whose body is not JSON (a proxy's HTML 502 page, say) raises a class
@@ -52,6 +53,7 @@ __all__ = [
     "ResponseDecodeError",
     "ServerError",
     "SignatureError",
+    "SinkProofError",
     "TransportError",
     "WebhookError",
 ]
@@ -211,3 +213,11 @@ class SignatureError(WebhookError):
 
 class PayloadError(WebhookError):
     """The delivery's body is not CloudEvents JSON, or is over a cap."""
+
+
+class SinkProofError(WebhookError):
+    """A step of `prove_sink` did not happen; `step` names it."""
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from ..errors import PayloadError, SignatureError, WebhookError
+    from ..errors import PayloadError, SignatureError, SinkProofError, WebhookError
     from ..models import CloudEvent
     from .dedupe import Claim, DedupeStore, MemoryDedupe
     from .events import TEST_EVENT_TYPE, parse_events
-    from .prove import SinkProofError, prove_sink
+    from .prove import prove_sink
     from .receiver import PROBE_PARAMETER, EventReceiver
     from .signature import (
         SIGNATURE_HEADER,
@@ -72,7 +72,7 @@ _HOMES = {
     "MemoryDedupe": "events_async.webhooks.dedupe",
     "PayloadError": "events_async.errors",
     "SignatureError": "events_async.errors",
-    "SinkProofError": "events_async.webhooks.prove",
+    "SinkProofError": "events_async.errors",
     "WebhookError": "events_async.errors",
     "body_sha256": "events_async.webhooks.signature",
     "parse_events": "events_async.webhooks.events",

@@ -15,19 +15,11 @@ import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..client import EventsClient
-from ..errors import ApiError, WebhookError
+from ..errors import ApiError, SinkProofError
 from ..models import Sink, SinkStatus, SinkType, WebhookSinkConfiguration
 from .receiver import PROBE_PARAMETER, EventReceiver
 
 __all__ = ["SinkProofError", "prove_sink"]
-
-
-class SinkProofError(WebhookError):
-    """A step of `prove_sink` did not happen; `step` names it."""
-
-    def __init__(self, step: str, message: str) -> None:
-        super().__init__(f"{step}: {message}")
-        self.step = step
 
 
 def _with_probe(destination: str, probe: str) -> str:
