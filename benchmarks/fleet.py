@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,6 +35,7 @@ import aiohttp
 import orjson
 
 from .fleet_server import account_sid, auth_token, authorization
+from .run import server
 from .workloads import _rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,34 +183,6 @@ def table(results: dict[tuple[int, str], list[dict[str, Any]]], latency_ms: floa
     return lines
 
 
-def _server(accounts: int, latency_ms: float) -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.fleet_server",
-            "--accounts",
-            str(accounts),
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline().split()
-        if not ready or ready[0] != "READY":
-            raise RuntimeError(f"the fleet server did not start: {ready}")
-        yield ready[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
@@ -225,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     results: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
-    for origin in _server(max(args.sizes) + 1, args.latency_ms):
+    fleet = ("--accounts", str(max(args.sizes) + 1), "--latency-ms", str(args.latency_ms))
+    with server(*fleet, module="benchmarks.fleet_server") as (origin,):
         for run in range(args.runs):
             for accounts in args.sizes:
                 order = PEERS[run % 2 :] + PEERS[: run % 2]

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -31,6 +31,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from .run import server
 from .server import _until_terminated
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,40 +129,23 @@ async def _load(origin: str, work: list[tuple[str, bytes, str]]) -> float:
         return await server_cpu() - before
 
 
-def _server(peer: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.receiver", "--serve", peer],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    ready = process.stdout.readline().split()
-    if not ready or ready[0] != "READY":
-        raise RuntimeError(f"the {peer} server did not start: {ready}")
-    return process, ready[1]
-
-
 def measure(args: argparse.Namespace) -> dict[tuple[int, str], list[float]]:
-    servers = {peer: _server(peer) for peer in PEERS}
     results: dict[tuple[int, str], list[float]] = defaultdict(list)
-    try:
+    with contextlib.ExitStack() as stack:
+        servers = {
+            peer: stack.enter_context(server("--serve", peer, module="benchmarks.receiver"))[0]
+            for peer in PEERS
+        }
         for batch in (1, 50):
             count = args.deliveries if batch == 1 else max(args.deliveries // 10, 1)
-            for _, origin in servers.values():  # warm-up
+            for origin in servers.values():  # warm-up
                 asyncio.run(_load(origin, deliveries(origin, 20, batch, 9999)))
             for run in range(args.runs):
                 order = PEERS[run % 2 :] + PEERS[: run % 2]
                 for peer in order:
-                    origin = servers[peer][1]
+                    origin = servers[peer]
                     work = deliveries(origin, count, batch, run)
                     results[(batch, peer)].append(asyncio.run(_load(origin, work)) / count)
-    finally:
-        for process, _ in servers.values():
-            process.terminate()
-            process.wait(timeout=30)
-            if process.stdout is not None:
-                process.stdout.close()
     return results
 
 

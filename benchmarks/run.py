@@ -34,10 +34,10 @@ AUDIT_TARGET = 1.3
 
 
 @contextlib.contextmanager
-def server(*args: str) -> Iterator[tuple[str, str, str]]:
-    """A benchmark server process; yields (origin, account sid, auth token)."""
+def server(*args: str, module: str = "benchmarks.server") -> Iterator[tuple[str, ...]]:
+    """A benchmark server process; yields what its `READY` line names (its origin first)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.server", *args],
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -46,8 +46,8 @@ def server(*args: str) -> Iterator[tuple[str, str, str]]:
         assert process.stdout is not None
         ready = process.stdout.readline().split()
         if not ready or ready[0] != "READY":
-            raise RuntimeError(f"benchmark server did not start: {ready}")
-        yield ready[1], ready[2], ready[3]
+            raise RuntimeError(f"benchmark server {module} did not start: {ready}")
+        yield tuple(ready[1:])
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -55,9 +55,7 @@ def server(*args: str) -> Iterator[tuple[str, str, str]]:
             process.stdout.close()
 
 
-def trial(
-    peer: str, workload: str, connection: tuple[str, str, str], fetches: int
-) -> dict[str, Any]:
+def trial(peer: str, workload: str, connection: tuple[str, ...], fetches: int) -> dict[str, Any]:
     """One measured run in a fresh process."""
     result = subprocess.run(
         [

@@ -242,18 +242,20 @@ def test_usage_errors_name_flags(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--sink-sid must be a DG SID" in capsys.readouterr().err
 
 
-def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
-    tmp_path: os.PathLike[str],
-) -> None:
+def _beside_a_fake_server(
+    tmp_path: os.PathLike[str], seed: str, command: str
+) -> subprocess.CompletedProcess[str]:
+    """`fake-server SEED` in the background, its exports eval'd, then `events-async COMMAND`,
+    in a shell with no credentials of its own."""
     script = (
-        f"'{sys.executable}' -m events_async fake-server --port 0 --demo > fake.env &\n"
+        f"'{sys.executable}' -m events_async fake-server --port 0 {seed} > fake.env &\n"
         'for _ in $(seq 100); do [ "$(wc -l < fake.env)" -ge 5 ] && break; sleep 0.1; done\n'
         'eval "$(cat fake.env)"\n'
-        f"'{sys.executable}' -m events_async sinks list --json\n"
+        f"'{sys.executable}' -m events_async {command}\n"
         "status=$?; kill %1; exit $status\n"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
-    result = subprocess.run(
+    return subprocess.run(
         ["bash", "-c", script],
         capture_output=True,
         text=True,
@@ -262,6 +264,12 @@ def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
         timeout=60,
         check=False,
     )
+
+
+def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
+    tmp_path: os.PathLike[str],
+) -> None:
+    result = _beside_a_fake_server(tmp_path, "--demo", "sinks list --json")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count('"sid": "DG') == 5
     exports = (tmp_path / "fake.env").read_text().splitlines()  # type: ignore[operator]
@@ -277,22 +285,8 @@ def test_the_fake_servers_exports_let_a_shell_run_commands_without_options(
 def test_the_fake_servers_fleet_is_audited_with_no_options_but_its_exports(
     tmp_path: os.PathLike[str],
 ) -> None:
-    script = (
-        f"'{sys.executable}' -m events_async fake-server --port 0 --fleet > fake.env &\n"
-        'for _ in $(seq 100); do [ "$(wc -l < fake.env)" -ge 5 ] && break; sleep 0.1; done\n'
-        'eval "$(cat fake.env)"\n'
-        f"'{sys.executable}' -m events_async audit --subaccounts --json --max-retries 0\n"
-        "status=$?; kill %1; exit $status\n"
-    )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
-    result = subprocess.run(
-        ["bash", "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean,
-        timeout=60,
-        check=False,
+    result = _beside_a_fake_server(
+        tmp_path, "--fleet", "audit --subaccounts --json --max-retries 0"
     )
     assert result.returncode == 1, result.stderr  # the demo fleet has errors
     summary = json.loads(result.stdout.splitlines()[-1])

@@ -28,6 +28,20 @@ def _clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
 
 
+async def run_example(name: str, env: dict[str, str]) -> str:
+    """Run examples/NAME in a child process with `env`; its stdout (it must succeed)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / name),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode()
+
+
 async def test_the_use_example_runs_against_the_fake_through_the_environment() -> None:
     async with FakeEventsServer(webhooks_start_active=True) as fake:
         env = {
@@ -36,17 +50,9 @@ async def test_the_use_example_runs_against_the_fake_through_the_environment() -
             "TWILIO_AUTH_TOKEN": fake.account.auth_token,
             "EVENTS_ASYNC_BASE_URL": fake.url,
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(EXAMPLES / "use.py"),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    assert "com.twilio.messaging.message.delivered 1" in stdout.decode()
-    assert "1 active sinks" in stdout.decode()
+        stdout = await run_example("use.py", env)
+    assert "com.twilio.messaging.message.delivered 1" in stdout
+    assert "1 active sinks" in stdout
 
 
 def test_the_fake_example_runs() -> None:
@@ -92,16 +98,8 @@ async def test_the_fleet_example_audits_the_demo_fleet_through_the_environment()
             "EVENTS_ASYNC_BASE_URL": fake.url,
             "EVENTS_ASYNC_ACCOUNTS_BASE_URL": fake.url,
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(EXAMPLES / "fleet.py"),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    lines = stdout.decode().splitlines()
+        stdout = await run_example("fleet.py", env)
+    lines = stdout.splitlines()
     assert len(lines) == 5  # the parent and four active subaccounts
     assert sorted(line.split()[1] for line in lines) == ["clean", *["errors"] * 4]
 

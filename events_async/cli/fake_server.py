@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .spec import PORT, Arg, Command, Group
+from .spec import HOST_OPTION, PORT_OPTION, Arg, Command, Group
 
 __all__ = ["FAKE_SERVER"]
 
@@ -34,16 +34,8 @@ FAKE_SERVER = Group(
             "serve a fake Events API",
             _serve,
             (
-                Arg(
-                    ("--host",),
-                    "address to listen on (default: 127.0.0.1)",
-                    {"default": "127.0.0.1"},
-                ),
-                Arg(
-                    ("--port",),
-                    "port to listen on, 0 for any free one (default: 8080)",
-                    {"type": PORT, "default": 8080},
-                ),
+                HOST_OPTION,
+                PORT_OPTION,
                 Arg(
                     ("--demo",),
                     "seed the demo account (planted problems)",

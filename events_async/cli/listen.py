@@ -24,7 +24,7 @@ from .._text import fit, printable
 from ..models import CloudEvent
 from ..webhooks.receiver import EventHandler, EventReceiver
 from .connection import output_width
-from .spec import PORT, Arg, Command, Group, UsageError
+from .spec import HOST_OPTION, PORT_OPTION, Arg, Command, Group, UsageError
 
 if TYPE_CHECKING:
     from ..testing import FakeEventsServer
@@ -146,16 +146,8 @@ LISTEN = Group(
             "run a receiver and print each verified event (Ctrl-C stops it)",
             _listen,
             (
-                Arg(
-                    ("--host",),
-                    "address to listen on (default: 127.0.0.1)",
-                    {"default": "127.0.0.1"},
-                ),
-                Arg(
-                    ("--port",),
-                    "port to listen on, 0 for any free one (default: 8080)",
-                    {"type": PORT, "default": 8080},
-                ),
+                HOST_OPTION,
+                PORT_OPTION,
                 Arg(("--path",), "path to receive on (default: /events)", {"default": "/events"}),
                 Arg(
                     ("--auth-token",),

@@ -13,8 +13,10 @@ from typing import Any, NoReturn
 import attrs
 
 __all__ = [
+    "HOST_OPTION",
     "LIST_OPTIONS",
     "PORT",
+    "PORT_OPTION",
     "POSITIVE",
     "Arg",
     "Command",
@@ -91,6 +93,15 @@ def _port(text: str) -> int:
 
 POSITIVE = _positive
 PORT = _port
+
+HOST_OPTION = Arg(
+    ("--host",), "address to listen on (default: 127.0.0.1)", {"default": "127.0.0.1"}
+)
+PORT_OPTION = Arg(
+    ("--port",),
+    "port to listen on, 0 for any free one (default: 8080)",
+    {"type": _port, "default": 8080},
+)
 
 LIST_OPTIONS = (
     Arg(
