@@ -198,17 +198,18 @@ class EventReceiver:
             events = parse_events(body, max_bytes=self.max_body_bytes, max_events=self.max_events)
         except PayloadError as error:
             return _answer(400, str(error))
-        probe = request.query.get(PROBE_PARAMETER)
         for event in events:
             if event.type == TEST_EVENT_TYPE:
-                self._record_test_event(probe, event)
+                self._record_test_event(request.query.get(PROBE_PARAMETER), event)
         return await self._dispatch(events)
 
     async def _read_body(self, request: web.Request) -> bytes | None:
         """The raw body, or None when it is over the cap (nothing more is read)."""
         declared = request.content_length
-        if declared is not None and declared > self.max_body_bytes:
-            return None
+        if declared is not None:
+            if declared > self.max_body_bytes:
+                return None
+            return await request.content.read()  # aiohttp stops at the declared length
         body = bytearray()
         async for chunk in request.content.iter_any():
             body += chunk
