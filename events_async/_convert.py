@@ -23,7 +23,14 @@ from .errors import ResponseDecodeError
 
 T = TypeVar("T")
 
-__all__ = ["converter", "parse_datetime", "structure", "structure_list", "unstructure"]
+__all__ = [
+    "converter",
+    "parse_datetime",
+    "structure",
+    "structure_hook",
+    "structure_list",
+    "unstructure",
+]
 
 
 _fromisoformat = datetime.fromisoformat
@@ -163,6 +170,8 @@ def _required_hook(kind: type, name: str) -> Callable[[Any, Any], Any]:
 def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Converter) -> str:
     """Code that reads field `name` from `get` into a local of that name, checked."""
     read = f"    {name} = get({name!r})\n"
+    if tp is Any:  # any JSON value, as decoded (a CloudEvent's data)
+        return read
     inner = _nullable_inner(tp)
     if tp in (str, int) or inner in (str, int, bool):  # inline; the hook only to raise
         required = inner is None  # a required field: present and of exactly this kind
@@ -248,13 +257,19 @@ converter = _make_converter()
 _hooks: dict[type, Callable[[Any, Any], Any]] = {}  # per model class, skipping cattrs' dispatch
 
 
+def structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
+    """The converter's hook for `cls`, looked up once: `hook(data, cls)` builds a model
+    or raises whatever cattrs raises (the caller says what went wrong where)."""
+    return _hooks.get(cls) or _hooks.setdefault(cls, converter.get_structure_hook(cls))
+
+
 def structure(data: Any, cls: type[T]) -> T:
     """Build a model from decoded JSON, raising `ResponseDecodeError` on a bad shape."""
     if not isinstance(data, dict):
         raise ResponseDecodeError(f"expected a {cls.__name__} object, got {type(data).__name__}")
-    hook = _hooks.get(cls) or _hooks.setdefault(cls, converter.get_structure_hook(cls))
+    hook = structure_hook(cls)
     try:
-        return hook(data, cls)  # type: ignore[no-any-return]
+        return hook(data, cls)
     except Exception as exc:  # cattrs raises many types; the caller needs exactly one
         raise ResponseDecodeError(f"cannot read {cls.__name__} from the response: {exc}") from exc
 

@@ -93,40 +93,48 @@ class Clock:
         return self.now
 
 
+NEW, DONE, BUSY = Claim.NEW, Claim.DONE, Claim.BUSY
+
+
 async def test_an_id_is_new_then_busy_then_done() -> None:
     dedupe = MemoryDedupe()
-    assert await dedupe.claim("a") is Claim.NEW
-    assert await dedupe.claim("a") is Claim.BUSY  # in flight: not handled twice
-    await dedupe.done("a")
-    assert await dedupe.claim("a") is Claim.DONE
+    assert await dedupe.claim(["a", "b"]) == [NEW, NEW]
+    assert await dedupe.claim(["a", "c"]) == [BUSY, NEW]  # in flight: not handled twice
+    await dedupe.done(["a"])
+    assert await dedupe.claim(["a", "b"]) == [DONE, BUSY]
 
 
 async def test_a_released_id_is_handled_again() -> None:
     dedupe = MemoryDedupe()
-    assert await dedupe.claim("a") is Claim.NEW
-    await dedupe.release("a")  # its handler failed
-    assert await dedupe.claim("a") is Claim.NEW
+    assert await dedupe.claim(["a"]) == [NEW]
+    await dedupe.release(["a"])  # its handler failed
+    assert await dedupe.claim(["a"]) == [NEW]
 
 
 async def test_ids_are_forgotten_after_the_window() -> None:
     clock = Clock()
     dedupe = MemoryDedupe(window=60, clock=clock)
-    await dedupe.claim("a")
-    await dedupe.done("a")
+    await dedupe.claim(["a"])
+    await dedupe.done(["a"])
+    clock.now = 30
+    await dedupe.claim(["b"])
+    await dedupe.done(["b"])
     clock.now = 59
-    assert await dedupe.claim("a") is Claim.DONE
+    assert await dedupe.claim(["a", "b"]) == [DONE, DONE]
     clock.now = 61
-    assert await dedupe.claim("a") is Claim.NEW
+    assert await dedupe.claim(["a", "b"]) == [NEW, DONE]
+    clock.now = 91
+    assert await dedupe.claim(["b"]) == [NEW]
+    assert len(dedupe) == 0
 
 
 async def test_memory_is_bounded_oldest_first() -> None:
     dedupe = MemoryDedupe(max_ids=3)
     for name in "abcd":
-        await dedupe.claim(name)
-        await dedupe.done(name)
+        await dedupe.claim([name])
+        await dedupe.done([name])
     assert len(dedupe) == 3
-    assert await dedupe.claim("a") is Claim.NEW
-    assert await dedupe.claim("d") is Claim.DONE
+    assert await dedupe.claim(["a", "d"]) == [NEW, DONE]
 
 
 @pytest.mark.parametrize("options", [{"window": 0}, {"window": float("inf")}, {"max_ids": 0}])

@@ -382,3 +382,11 @@ def test_receiver_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="handler_timeout"):
         EventReceiver(auth_tokens="t", handler_timeout=float("nan"))
     assert "s3cr3t-value" not in repr(EventReceiver(auth_tokens="s3cr3t-value"))
+
+
+async def test_an_id_twice_in_one_delivery_is_handled_once_in_order() -> None:
+    handled = Handled()
+    async with receiving(handler=handled) as (fake, _, url):
+        status, body, _ = await post(url, events_body("a", "b", "a"), token=fake.account.auth_token)
+    assert (status, body["handled"], body["duplicates"]) == (200, 2, 1)
+    assert handled.ids == ["a", "b"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .._validate import check_positive_int, check_seconds
@@ -39,16 +39,20 @@ class Claim(enum.Enum):
 
 
 class DedupeStore(Protocol):
-    """Where a receiver records which event ids are being, or have been, handled."""
+    """Where a receiver records which event ids are being, or have been, handled.
 
-    async def claim(self, event_id: str) -> Claim:
-        """Claim `event_id` for handling; `NEW` means the caller must handle it."""
+    Each call takes every id of one delivery at once, so a shared store answers a
+    delivery in one round trip (a Redis pipeline, one SQL statement).
+    """
 
-    async def done(self, event_id: str) -> None:
-        """The claimed event was handled: later deliveries of it are duplicates."""
+    async def claim(self, event_ids: Sequence[str]) -> list[Claim]:
+        """Claim each id for handling, in order; `NEW` means the caller must handle it."""
 
-    async def release(self, event_id: str) -> None:
-        """Handling the claimed event failed: a later delivery handles it again."""
+    async def done(self, event_ids: Sequence[str]) -> None:
+        """The claimed events were handled: later deliveries of them are duplicates."""
+
+    async def release(self, event_ids: Sequence[str]) -> None:
+        """Handling the claimed events failed: a later delivery handles them again."""
 
 
 class MemoryDedupe:
@@ -67,33 +71,49 @@ class MemoryDedupe:
         self._clock = clock
         self._done: OrderedDict[str, float] = OrderedDict()  # id -> when handled
         self._busy: set[str] = set()
+        self._oldest = 0.0  # when the oldest id still kept was handled
 
     def __len__(self) -> int:
         return len(self._done)
 
     def _forget_old(self) -> None:
-        horizon = self._clock() - self.window
         done = self._done
+        if not done:
+            return
+        horizon = self._clock() - self.window
+        if len(done) <= self.max_ids and self._oldest >= horizon:
+            return  # the usual case: nothing to forget, decided without walking
         while done and (len(done) > self.max_ids or next(iter(done.values())) < horizon):
             done.popitem(last=False)
+        self._oldest = next(iter(done.values())) if done else 0.0
 
-    async def claim(self, event_id: str) -> Claim:
+    async def claim(self, event_ids: Sequence[str]) -> list[Claim]:
         """See `DedupeStore.claim`."""
         self._forget_old()
-        if event_id in self._done:
-            return Claim.DONE
-        if event_id in self._busy:
-            return Claim.BUSY
-        self._busy.add(event_id)
-        return Claim.NEW
+        done, busy = self._done, self._busy
+        claims = []
+        for event_id in event_ids:
+            if event_id in done:
+                claims.append(Claim.DONE)
+            elif event_id in busy:
+                claims.append(Claim.BUSY)
+            else:
+                busy.add(event_id)
+                claims.append(Claim.NEW)
+        return claims
 
-    async def done(self, event_id: str) -> None:
+    async def done(self, event_ids: Sequence[str]) -> None:
         """See `DedupeStore.done`."""
-        self._busy.discard(event_id)
-        self._done[event_id] = self._clock()
-        self._done.move_to_end(event_id)
+        now = self._clock()
+        done, busy = self._done, self._busy
+        if not done:
+            self._oldest = now
+        for event_id in event_ids:
+            busy.discard(event_id)
+            done[event_id] = now
+            done.move_to_end(event_id)
         self._forget_old()
 
-    async def release(self, event_id: str) -> None:
+    async def release(self, event_ids: Sequence[str]) -> None:
         """See `DedupeStore.release`."""
-        self._busy.discard(event_id)
+        self._busy.difference_update(event_ids)

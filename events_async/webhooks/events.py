@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from .._convert import structure
-from ..errors import PayloadError, ResponseDecodeError
+from .._convert import structure_hook
+from ..errors import PayloadError
 from ..models import CloudEvent
 
 __all__ = [
@@ -34,15 +34,13 @@ DEFAULT_MAX_EVENTS = 1000
 
 
 def _decoded_data(event: dict[str, Any]) -> dict[str, Any]:
-    """`event` with a JSON-string `data` decoded, when its content type is JSON."""
-    data = event.get("data")
+    """`event`, whose `data` is a string, with it decoded when its content type is JSON."""
     content_type = event.get("datacontenttype")
-    json_like = content_type is None or (isinstance(content_type, str) and "json" in content_type)
-    if isinstance(data, str) and json_like:
+    if content_type is None or (isinstance(content_type, str) and "json" in content_type):
         try:
-            return {**event, "data": orjson.loads(data)}
+            return {**event, "data": orjson.loads(event["data"])}
         except orjson.JSONDecodeError:
-            return event  # a plain string payload: kept as it came
+            pass  # a plain string payload: kept as it came
     return event
 
 
@@ -62,12 +60,15 @@ def parse_events(
     items = parsed if isinstance(parsed, list) else [parsed]
     if len(items) > max_events:
         raise PayloadError(f"the body holds {len(items)} events, over the cap of {max_events}")
+    build = structure_hook(CloudEvent)
     events = []
     for position, item in enumerate(items):
-        if not isinstance(item, dict):
+        if item.__class__ is not dict:
             raise PayloadError(f"event {position} is not a JSON object")
+        if item.get("data").__class__ is str:
+            item = _decoded_data(item)
         try:
-            events.append(structure(_decoded_data(item), CloudEvent))
-        except ResponseDecodeError as error:
+            events.append(build(item, CloudEvent))
+        except Exception as error:  # cattrs raises many types; the caller needs one
             raise PayloadError(f"event {position} is not a CloudEvent: {error}") from None
     return events

@@ -231,60 +231,49 @@ class EventReceiver:
 
     # dispatch ----------------------------------------------------------------------------
 
-    def _handler_for(self, event: CloudEvent) -> EventHandler | None:
-        routed = self._routes.get(event.type)
-        if routed is not None or event.type == TEST_EVENT_TYPE:
-            return routed
-        return self._default
-
     async def _dispatch(self, events: list[CloudEvent]) -> web.Response:
-        claimed: list[CloudEvent] = []
-        duplicates = busy = 0
-        for event in events:
-            claim = await self.dedupe.claim(event.id)
-            if claim is Claim.NEW:
-                claimed.append(event)
-            elif claim is Claim.DONE:
-                duplicates += 1
-            else:
-                busy += 1
+        first: dict[str, CloudEvent] = {}
+        for event in events:  # an id twice in one delivery is handled once
+            first.setdefault(event.id, event)
+        unique = list(first.values())
+        claims = await self.dedupe.claim([event.id for event in unique])
+        claimed = [e for e, claim in zip(unique, claims, strict=True) if claim is Claim.NEW]
+        busy = sum(claim is Claim.BUSY for claim in claims)
+        duplicates = len(events) - len(claimed) - busy
         finished: list[CloudEvent] = []
         try:
             await asyncio.wait_for(self._run_handlers(claimed, finished), self.handler_timeout)
         except Exception as error:  # a handler failed or ran out of time: Twilio retries
-            for event in claimed:
-                if event in finished:
-                    await self.dedupe.done(event.id)
-                else:
-                    await self.dedupe.release(event.id)
+            handled = {event.id for event in finished}
+            await self.dedupe.done(list(handled))
+            await self.dedupe.release([e.id for e in claimed if e.id not in handled])
             reason = "timed out" if isinstance(error, asyncio.TimeoutError) else "failed"
             logger.warning("a handler %s; answering 500 so Twilio retries", reason, exc_info=True)
             return _answer(500, f"the handler {reason}; retry later")
-        for event in claimed:
-            await self.dedupe.done(event.id)
+        await self.dedupe.done([event.id for event in claimed])
         if busy:
             return _answer(503, "an event of this delivery is being handled; retry later")
         return _answer(200, "handled", handled=len(claimed), duplicates=duplicates)
 
     async def _run_handlers(self, claimed: list[CloudEvent], finished: list[CloudEvent]) -> None:
-        if self._batch is not None:
-            work = [e for e in claimed if self._handler_for(e) is self._default]
-            for event in claimed:
-                if event not in work:
-                    await self._run_one(event)
-                    finished.append(event)
-            if work:
-                await self._batch(work)
-            finished.extend(work)
-            return
+        """Each claimed event to its handler, in order; `finished` grows as each succeeds
+        (the batch handler's events last, all at once)."""
+        default, routes, batch = self._default, self._routes, self._batch
+        batched: list[CloudEvent] = []
         for event in claimed:
-            await self._run_one(event)
+            handler = routes.get(event.type)
+            if handler is None and event.type != TEST_EVENT_TYPE:
+                if batch is not None:
+                    batched.append(event)
+                    continue
+                handler = default
+            if handler is not None:
+                await handler(event)
             finished.append(event)
-
-    async def _run_one(self, event: CloudEvent) -> None:
-        handler = self._handler_for(event)
-        if handler is not None:
-            await handler(event)
+        if batched:
+            assert batch is not None
+            await batch(batched)
+            finished.extend(batched)
 
 
 def _first(value: str | None) -> str | None:
