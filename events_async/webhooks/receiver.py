@@ -49,6 +49,7 @@ sink's (a test event's `source` is only "Sink"): `prove_sink` sets it."""
 DEFAULT_HANDLER_TIMEOUT = 4.0  # Twilio waits 5 s for an answer
 DEFAULT_MAX_CONCURRENT = 64
 RETRY_AFTER_SECONDS = "1"
+_timeout: Any = getattr(asyncio, "timeout", None)
 
 
 def _answer(status: int, message: str, **extra: Any) -> web.Response:
@@ -242,7 +243,11 @@ class EventReceiver:
         duplicates = len(events) - len(claimed) - busy
         finished: list[CloudEvent] = []
         try:
-            await asyncio.wait_for(self._run_handlers(claimed, finished), self.handler_timeout)
+            if _timeout is not None:  # Python 3.11+: no task per delivery
+                async with _timeout(self.handler_timeout):
+                    await self._run_handlers(claimed, finished)
+            else:
+                await asyncio.wait_for(self._run_handlers(claimed, finished), self.handler_timeout)
         except Exception as error:  # a handler failed or ran out of time: Twilio retries
             handled = {event.id for event in finished}
             await self.dedupe.done(list(handled))

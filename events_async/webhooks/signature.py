@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit, urlunsplit
 
 from ..errors import SignatureError
 
@@ -54,9 +54,10 @@ def signed_url(destination: str, body: bytes) -> str:
     return f"{destination}{joiner}{urlencode({BODY_HASH_PARAMETER: body_sha256(body)})}"
 
 
-def url_forms(url: str) -> list[str]:
-    """`url` as given, then with its default port added or removed (`:443`, `:80`)."""
-    parts = urlsplit(url)
+def url_forms(url: str, parts: SplitResult | None = None) -> list[str]:
+    """`url` as given, then with its default port added or removed (`:443`, `:80`);
+    `parts` is `urlsplit(url)`, when the caller has it."""
+    parts = parts or urlsplit(url)
     default = _DEFAULT_PORTS.get(parts.scheme.lower())
     try:
         port = parts.port
@@ -93,8 +94,9 @@ def verify_delivery(
         raise SignatureError("no auth token to check signatures with")
     if not signature:
         raise SignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
+    parts = urlsplit(url)
     if body is not None:
-        hashes = parse_qs(urlsplit(url).query, keep_blank_values=True).get(BODY_HASH_PARAMETER)
+        hashes = parse_qs(parts.query, keep_blank_values=True).get(BODY_HASH_PARAMETER)
         if not hashes:
             raise SignatureError(f"the delivery's URL has no {BODY_HASH_PARAMETER}")
         if len(hashes) != 1:
@@ -102,7 +104,7 @@ def verify_delivery(
         if not _same(hashes[0].lower(), body_sha256(body)):
             raise SignatureError(f"the body does not match the URL's {BODY_HASH_PARAMETER}")
     matched = False
-    for form in url_forms(url):
+    for form in url_forms(url, parts):
         for token in tokens:
             matched |= _same(signature, signature_for(token, form))  # no early exit
     if not matched:
