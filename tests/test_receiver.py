@@ -390,3 +390,32 @@ async def test_an_id_twice_in_one_delivery_is_handled_once_in_order() -> None:
         status, body, _ = await post(url, events_body("a", "b", "a"), token=fake.account.auth_token)
     assert (status, body["handled"], body["duplicates"]) == (200, 2, 1)
     assert handled.ids == ["a", "b"]
+
+
+async def test_a_trickled_body_is_408_and_frees_its_slot() -> None:
+    handled = Handled()
+    async with receiving(handler=handled, max_concurrent=1, read_timeout=0.3) as (fake, rx, url):
+        host, port = url.split("//")[1].split("/")[0].split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n["
+        )
+
+        async def trickle() -> None:  # a byte now and then, never the whole body
+            for _ in range(100):
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+
+        sender = asyncio.create_task(trickle())
+        head = await asyncio.wait_for(reader.read(200), 5)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        writer.close()
+        status, _, _ = await post(url, events_body("after"), token=fake.account.auth_token)
+    assert head.startswith(b"HTTP/1.1 408")
+    assert status == 200  # the slot the trickle held is free again
+    assert handled.ids == ["after"]
+    assert rx.in_progress == 0

@@ -10,6 +10,7 @@ timeouts are retried for up to 4 hours:
 | no signature, a wrong one, no or a wrong `bodySHA256` | 403 | drops it (right for a forgery) |
 | verified but not CloudEvents JSON | 400 | drops it (a retry cannot help) |
 | body over the cap | 413 | drops it |
+| body not all there within `read_timeout` (a trickle) | 408 | drops it (Twilio gave up at 5 s) |
 | a handler raised or ran past its time budget | 500 | retries; handled events are skipped |
 | an event of it is being handled by another delivery | 503 + Retry-After | retries later |
 | too many deliveries in progress | 503 + Retry-After | retries later (backpressure) |
@@ -47,6 +48,7 @@ PROBE_PARAMETER = "events_async_probe"
 sink's (a test event's `source` is only "Sink"): `prove_sink` sets it."""
 
 DEFAULT_HANDLER_TIMEOUT = 4.0  # Twilio waits 5 s for an answer
+DEFAULT_READ_TIMEOUT = 10.0  # a body that trickles in longer holds a slot for nothing
 DEFAULT_MAX_CONCURRENT = 64
 RETRY_AFTER_SECONDS = "1"
 _timeout: Any = getattr(asyncio, "timeout", None)
@@ -69,7 +71,9 @@ class EventReceiver:
     and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (only behind a proxy that sets
     them). `handler` gets each new event, in order (`on(type)` routes by type; a
     `batch_handler` gets each delivery's new events at once instead); all of one
-    delivery must finish within `handler_timeout` seconds, below Twilio's 5. `dedupe`
+    delivery must finish within `handler_timeout` seconds, below Twilio's 5; a body must
+    arrive within `read_timeout`, so a sender that trickles bytes cannot hold a slot
+    (`max_concurrent` deliveries at once; more get 503). `dedupe`
     defaults to a `MemoryDedupe` (this process only).
     """
 
@@ -82,6 +86,7 @@ class EventReceiver:
         trust_forwarded: bool = False,
         batch_handler: BatchHandler | None = None,
         handler_timeout: float = DEFAULT_HANDLER_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_events: int = DEFAULT_MAX_EVENTS,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
@@ -99,6 +104,7 @@ class EventReceiver:
         self._batch = batch_handler
         self._routes: dict[str, EventHandler] = {}
         self.handler_timeout = check_seconds(handler_timeout, "handler_timeout")
+        self.read_timeout = check_seconds(read_timeout, "read_timeout")
         self.max_body_bytes = check_positive_int(max_body_bytes, "max_body_bytes")
         self.max_events = check_positive_int(max_events, "max_events")
         self.max_concurrent = check_positive_int(max_concurrent, "max_concurrent")
@@ -180,7 +186,10 @@ class EventReceiver:
             self.in_progress -= 1
 
     async def _deliver(self, request: web.Request) -> web.Response:
-        body = await self._read_body(request)
+        try:
+            body = await asyncio.wait_for(self._read_body(request), self.read_timeout)
+        except asyncio.TimeoutError:
+            return _answer(408, f"the body did not arrive within {self.read_timeout:g}s")
         if body is None:
             return _answer(413, f"the body is over {self.max_body_bytes} bytes")
         try:
