@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -52,6 +52,7 @@ DEFAULT_READ_TIMEOUT = 10.0  # a body that trickles in longer holds a slot for n
 DEFAULT_MAX_CONCURRENT = 64
 RETRY_AFTER_SECONDS = "1"
 _timeout: Any = getattr(asyncio, "timeout", None)
+T = TypeVar("T")
 
 
 def _answer(status: int, message: str, **extra: Any) -> web.Response:
@@ -187,7 +188,7 @@ class EventReceiver:
 
     async def _deliver(self, request: web.Request) -> web.Response:
         try:
-            body = await asyncio.wait_for(self._read_body(request), self.read_timeout)
+            body = await _within(self.read_timeout, self._read_body(request))
         except asyncio.TimeoutError:
             return _answer(408, f"the body did not arrive within {self.read_timeout:g}s")
         if body is None:
@@ -252,11 +253,7 @@ class EventReceiver:
         duplicates = len(events) - len(claimed) - busy
         finished: list[CloudEvent] = []
         try:
-            if _timeout is not None:  # Python 3.11+: no task per delivery
-                async with _timeout(self.handler_timeout):
-                    await self._run_handlers(claimed, finished)
-            else:
-                await asyncio.wait_for(self._run_handlers(claimed, finished), self.handler_timeout)
+            await _within(self.handler_timeout, self._run_handlers(claimed, finished))
         except Exception as error:  # a handler failed or ran out of time: Twilio retries
             handled = {event.id for event in finished}
             await self.dedupe.done(list(handled))
@@ -288,6 +285,15 @@ class EventReceiver:
             assert batch is not None
             await batch(batched)
             finished.extend(batched)
+
+
+async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
+    """`await work`, cancelled after `seconds` (`asyncio.TimeoutError`); on Python 3.11+
+    without the task per call that `asyncio.wait_for` costs."""
+    if _timeout is None:
+        return await asyncio.wait_for(work, seconds)
+    async with _timeout(seconds):
+        return await work
 
 
 def _first(value: str | None) -> str | None:
