@@ -315,3 +315,27 @@ def test_shards_split_a_fleet_file_between_runs(
         assert summary["accounts"] == len(reports)
         audited += [r["account_sid"] for r in reports]
     assert sorted(audited) == sorted(a.sid for a in accounts)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_over_accounts_on_a_terminal_only(
+    fake: FakeEventsServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    accounts = [fake.add_subaccount() for _ in range(3)]
+    (tmp_path / "fleet.csv").write_text(csv_of(accounts))
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    status = main(["audit", "--accounts", str(tmp_path / "fleet.csv"), "--base-url", fake.url])
+    assert status == 0
+    drawn = terminal.getvalue()
+    assert "accounts [" in drawn
+    assert "3/3" in drawn
+    assert drawn.endswith("\r")  # the bar's line is cleared before the table
+    assert capsys.readouterr().out.startswith("ACCOUNT")
