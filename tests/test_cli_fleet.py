@@ -339,3 +339,18 @@ def test_a_progress_bar_over_accounts_on_a_terminal_only(
     assert "3/3" in drawn
     assert drawn.endswith("\r")  # the bar's line is cleared before the table
     assert capsys.readouterr().out.startswith("ACCOUNT")
+
+
+def test_no_subaccount_token_reaches_any_output_even_verbose(fake: FakeEventsServer) -> None:
+    children = [fake.add_subaccount() for _ in range(3)]
+    children[0].listed_auth_token = "a-stale-token-that-fails-" + "9" * 8  # a 401, logged
+    parent = ["--account-sid", fake.account.sid, "--auth-token", fake.account.auth_token]
+    for output in ([], ["--json"]):
+        result = run(
+            "audit", "-v", "--subaccounts", "--accounts-url", fake.url, "--base-url", fake.url,
+            "--max-retries", "0", *output, *parent,
+        )  # fmt: skip
+        assert result.returncode == 1
+        assert "GET " in result.stderr  # the verbose log is there
+        for secret in [c.token_in_listing for c in children] + [fake.account.auth_token]:
+            assert secret not in result.stdout + result.stderr
