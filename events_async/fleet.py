@@ -39,7 +39,7 @@ from ._transport import new_session
 from ._validate import check_positive_int, check_seconds, is_sid
 from .audit import DEFAULT_CONCURRENCY, AuditReport, Progress, audit_account
 from .client import EventsClient
-from .errors import EventsError, InvalidRequestError
+from .errors import AuthenticationError, EventsError, InvalidRequestError
 from .models import Account
 
 __all__ = [
@@ -163,14 +163,15 @@ def _client(member: object, session: aiohttp.ClientSession, options: Any) -> Eve
     return EventsClient(login, secret, session=session, **options)
 
 
-def _unreadable(label: str, message: str) -> AuditReport:
-    """The report of an account that could not be audited at all."""
+def _unreadable(label: str, message: str, *, signing_in: bool = False) -> AuditReport:
+    """The report of an account that could not be audited at all (`signing_in`: because
+    its credentials could not sign in, or could not even be used)."""
     return AuditReport(
         account_sid=label,
         started_at=datetime.now(timezone.utc),
         duration_seconds=0.0,
         findings=[Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "account", message)],
-        authentication_failed=True,
+        authentication_failed=signing_in,
     )
 
 
@@ -207,7 +208,8 @@ async def _audit_one(
     except asyncio.TimeoutError:
         return _unreadable(label, f"the audit of {label} took over {plan.account_timeout:g}s")
     except EventsError as error:
-        return _unreadable(label, f"could not audit {label}: {error}")
+        refused = isinstance(error, (AuthenticationError, InvalidRequestError))
+        return _unreadable(label, f"could not audit {label}: {error}", signing_in=refused)
     except Exception as error:  # one account's surprise must not sink the others
         logger.debug("audit of %s failed", label, exc_info=True)
         return _unreadable(label, f"could not audit {label}: {type(error).__name__}")

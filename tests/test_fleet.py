@@ -62,6 +62,8 @@ async def test_each_failing_account_gets_its_own_report_and_the_rest_are_audited
     assert "500" in failed.findings[0].message
     assert failed.sinks == 1  # what could be read was read
     assert "took over 0.5s" in reports[slow.sid].findings[0].message
+    assert not reports[slow.sid].authentication_failed  # slow, not refused
+    assert not failed.authentication_failed
     assert "no auth token" in reports["AC" + "9" * 32].findings[0].message
     assert "a secret in the wrong place" not in repr(reports)
     assert all(r.has_errors for sid, r in reports.items() if sid != clean.sid)
