@@ -338,7 +338,8 @@ def audit_fleet(
     whose SID falls in it; `progress` is called with (accounts done, accounts known).
     `client_options` go to every `EventsClient` (`base_url`, `timeout`, `max_retries`…).
     Without `session`, one is created (pool as large as `max_in_flight`, no cookie jar)
-    and closed when the stream ends. To stop early, close the stream
+    and closed when the stream ends; a session given should have a pool at least that
+    large, or requests spend their deadline waiting for a socket. To stop early, close the stream
     (`contextlib.aclosing`) so its session and pending audits end at once.
     """
     plan = _plan(
