@@ -121,3 +121,20 @@ def test_listen_without_a_token_or_on_a_busy_port_fails_in_one_line() -> None:
     assert result.returncode == 2
     assert "cannot listen on 127.0.0.1" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_closed_stdout_ends_listen_quietly() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_"))}
+    result = subprocess.run(
+        ["bash", "-c", f"'{sys.executable}' -m events_async listen --fake --json --port 0 | head -1"
+         "; exit ${PIPESTATUS[0]}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 141  # as a process killed by SIGPIPE
+    assert json.loads(result.stdout)["specversion"] == "1.0"
+    assert "Traceback" not in result.stderr
+    assert "warning" not in result.stderr

@@ -11,11 +11,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -38,8 +39,23 @@ DEMO_TYPES = (
 )
 
 
-def _printer(as_json: bool) -> EventHandler:
-    """A handler that prints each event: a JSON line, or one line of a table."""
+class _Stop:
+    """Why the command stops: Ctrl-C or SIGTERM, or the reader of stdout went away."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.pipe_closed = False
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.event.set)
+
+
+def _printer(as_json: bool, stop: _Stop) -> EventHandler:
+    """A handler that prints each event: a JSON line, or one line of a table. When the
+    reader of stdout goes away (`| head`), it sets `stop` and fails the delivery, which
+    then answers 500: Twilio delivers that event again later, to a receiver that can
+    still show it."""
     width = None if as_json else output_width()
 
     async def print_event(event: CloudEvent) -> None:
@@ -48,10 +64,40 @@ def _printer(as_json: bool) -> EventHandler:
         else:
             when = event.time.isoformat().replace("+00:00", "Z") if event.time else "-"
             line = fit(printable(f"{when}  {event.type}  {event.id}  {event.source}"), width)
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            stop.pipe_closed = True
+            stop.event.set()
+            raise
 
     return print_event
+
+
+def _log_warnings_in_one_line(debug: bool) -> None:
+    """The receiver's warnings (a handler that failed) on stderr, one line each; the
+    traceback only with --debug."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine() if not debug else logging.Formatter("%(message)s"))
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(_not_a_closed_pipe)
+    logger = logging.getLogger("events_async.webhooks")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
+def _not_a_closed_pipe(record: logging.LogRecord) -> bool:
+    """A delivery failed because stdout's reader left: the command is ending quietly."""
+    return not (record.exc_info and isinstance(record.exc_info[1], BrokenPipeError))
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        reason = ""
+        if record.exc_info and record.exc_info[1] is not None:
+            reason = f" ({type(record.exc_info[1]).__name__})"
+        return printable(f"events-async: warning: {record.getMessage()}{reason}")
 
 
 @contextlib.asynccontextmanager
@@ -71,16 +117,6 @@ async def _serving(receiver: EventReceiver, args: argparse.Namespace) -> AsyncIt
         yield f"http://{shown}:{port}{args.path}"
     finally:
         await runner.cleanup()
-
-
-def _stop_on_signals() -> asyncio.Event:
-    """An event set by Ctrl-C or SIGTERM, for a clean stop rather than a traceback."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
-    return stop
 
 
 def _tokens(args: argparse.Namespace) -> list[str]:
@@ -114,7 +150,8 @@ async def _demo(fake: FakeEventsServer, receiver: EventReceiver, url: str) -> No
 async def _listen(args: argparse.Namespace) -> int:
     if not args.path.startswith("/"):
         raise UsageError("--path must start with /")
-    stop = _stop_on_signals()
+    stop = _Stop()  # first, so Ctrl-C at any moment is a clean stop
+    _log_warnings_in_one_line(args.debug)
     async with contextlib.AsyncExitStack() as stack:
         fake: FakeEventsServer | None = None
         if args.fake:
@@ -122,7 +159,7 @@ async def _listen(args: argparse.Namespace) -> int:
 
             fake = await stack.enter_async_context(FakeEventsServer())
         receiver = EventReceiver(
-            _printer(args.json),
+            _printer(args.json, stop),
             auth_tokens=[fake.account.auth_token] if fake is not None else _tokens(args),
             public_url=args.public_url,
             trust_forwarded=args.trust_forwarded,
@@ -131,10 +168,24 @@ async def _listen(args: argparse.Namespace) -> int:
         signed_as = f" (signed as {args.public_url})" if args.public_url else ""
         _say(f"listening on {url}{signed_as}; Ctrl-C stops")
         if fake is not None:
-            await _demo(fake, receiver, url)
-        await stop.wait()
+            await _until_either(_demo(fake, receiver, url), stop.event)
+        await stop.event.wait()
+    if stop.pipe_closed:
+        raise BrokenPipeError  # ends quietly, as every command does on a closed pipe
     _say("stopped")
     return 0
+
+
+async def _until_either(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """`await work`, unless `stop` is set first: then `work` is cancelled."""
+    task = asyncio.create_task(work)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 LISTEN = Group(
