@@ -15,7 +15,7 @@ import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..client import EventsClient
-from ..errors import ApiError, SinkProofError
+from ..errors import ApiError, InvalidRequestError, SinkProofError
 from ..models import Sink, SinkStatus, SinkType, WebhookSinkConfiguration
 from .receiver import PROBE_PARAMETER, EventReceiver
 
@@ -52,7 +52,7 @@ async def prove_sink(
     for an existing webhook sink. `timeout` bounds the wait for the test event.
     """
     if (destination is None) == (sink_sid is None):
-        raise ValueError("give a destination to create a sink, or the sink_sid of one")
+        raise InvalidRequestError("give a destination to create a sink, or the sink_sid of one")
     if sink_sid is None:
         assert destination is not None
         fresh = uuid.uuid4().hex

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .._validate import check_positive_int, check_seconds
-from ..errors import PayloadError, SignatureError
+from ..errors import InvalidRequestError, PayloadError, SignatureError
 from ..models import CloudEvent
 from .dedupe import Claim, DedupeStore, MemoryDedupe
 from .events import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS, TEST_EVENT_TYPE, parse_events
@@ -95,9 +95,9 @@ class EventReceiver:
     ) -> None:
         tokens = [auth_tokens] if isinstance(auth_tokens, str) else list(auth_tokens)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
-            raise ValueError("auth_tokens must be one or more non-empty strings")
+            raise InvalidRequestError("auth_tokens must be one or more non-empty strings")
         if handler is not None and batch_handler is not None:
-            raise ValueError("give a handler or a batch_handler, not both")
+            raise InvalidRequestError("give a handler or a batch_handler, not both")
         self._tokens = tokens
         self._public = _public_base(public_url) if public_url is not None else None
         self.trust_forwarded = trust_forwarded
@@ -304,5 +304,5 @@ def _public_base(url: str) -> str:
     """`public_url` checked: an http(s) URL without query or fragment."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError("public_url must be an http(s) URL without a query or fragment")
+        raise InvalidRequestError("public_url must be an http(s) URL without a query or fragment")
     return url
