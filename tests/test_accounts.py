@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -10,7 +12,9 @@ from aioresponses import aioresponses
 
 from events_async.accounts import AccountsClient
 from events_async.errors import (
+    ApiError,
     AuthenticationError,
+    EventsTimeoutError,
     InvalidRequestError,
     PaginationError,
     ResponseDecodeError,
@@ -222,3 +226,41 @@ def test_the_accounts_origin_comes_from_its_own_variable(monkeypatch: pytest.Mon
     )
     monkeypatch.delenv("EVENTS_ASYNC_ACCOUNTS_BASE_URL")
     assert AccountsClient(ACCOUNT_SID, AUTH_TOKEN).base_url == "https://api.twilio.com"
+
+
+async def test_a_hostile_accounts_api_is_held_to_every_limit() -> None:
+    """The Accounts API gets the Events API's limits: body cap, deadline, no redirects."""
+    reached: list[str] = []
+
+    async def huge(request: web.Request) -> web.Response:
+        return web.json_response({"accounts": [_account(OTHER_SID)] * 50})
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response({"accounts": []})
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere/2010-04-01/Accounts.json")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        reached.append(request.path)
+        return web.json_response({"accounts": []})
+
+    cases: list[tuple[Any, type[Exception], dict[str, Any]]] = [
+        (huge, ResponseDecodeError, {"max_response_bytes": 2048}),
+        (slow, EventsTimeoutError, {"timeout": 0.2}),
+        (redirect, ApiError, {}),
+    ]
+    for handler, error, options in cases:
+        app = web.Application()
+        app.router.add_get(PATH, handler)
+        app.router.add_get("/elsewhere" + PATH, elsewhere)
+        async with (
+            serve(app) as url,
+            AccountsClient(
+                ACCOUNT_SID, AUTH_TOKEN, base_url=url, max_retries=0, **options
+            ) as accounts,
+        ):
+            with pytest.raises(error):
+                [a async for a in accounts.subaccounts()]
+    assert reached == []  # the redirect was never followed
