@@ -134,6 +134,7 @@ class Transport:
         self._closed = False
         self._slots: asyncio.Semaphore | None = None  # made with the session
         self.shared_slots: asyncio.Semaphore | None = None  # a cap shared with other clients
+        self._own_clean_session = False  # made by new_session: no per-attempt middleware
         self._resume_at = 0.0
         self._gate_spread = 0.0
 
@@ -177,6 +178,7 @@ class Transport:
             # per-attempt middleware sets it on the wire either way.
             if session.auth is None:
                 self._headers["Authorization"] = self._authorization
+            self._own_clean_session = session in _OWN_SESSIONS
             size = self._max_concurrency
             if size is None:
                 limit = session.connector.limit if session.connector is not None else 0
@@ -323,7 +325,7 @@ class Transport:
                 timeout=self._timeout,
                 allow_redirects=False,
                 raise_for_status=False,
-                middlewares=() if session in _OWN_SESSIONS else (_OneSend(self._authorization),),
+                middlewares=() if self._own_clean_session else (_OneSend(self._authorization),),
             ) as response:
                 raw = await read_capped(response, self._max_response_bytes, method, url)
                 status = response.status

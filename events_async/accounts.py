@@ -24,9 +24,9 @@ from ._convert import structure_list
 from ._settings import DEFAULT_MAX_RESPONSE_BYTES, base_url_for, credentials_for
 from ._validate import check_positive_int
 from .client import TwilioApiClient
-from .errors import InvalidRequestError, PaginationError, ResponseDecodeError
+from .errors import InvalidRequestError, ResponseDecodeError
 from .models import Account, AccountStatus
-from .pagination import MAX_PAGE_SIZE, next_page
+from .pagination import MAX_PAGE_SIZE, advanced, next_page
 
 __all__ = [
     "ACCOUNTS_BASE_URL",
@@ -134,13 +134,7 @@ class AccountsClient(TwilioApiClient):
             seen.add(next_url)
             data = await self._transport.request("GET", next_url)
             accounts, page, link = _read_page(data, next_url)
-            if page is not None:
-                if last_page is not None and page <= last_page:
-                    raise PaginationError(
-                        f"GET {next_url} answered page {page} after page {last_page}: "
-                        "the list does not advance"
-                    )
-                last_page = page
+            last_page = advanced(next_url, page, last_page)
             for account in accounts:
                 if status is None or account.status == status:
                     yield account

@@ -27,7 +27,7 @@ from .models import Page, PageMeta
 if TYPE_CHECKING:
     from ._transport import Params, Transport
 
-__all__ = ["MAX_PAGE_SIZE", "AsyncPaginator", "next_page"]
+__all__ = ["MAX_PAGE_SIZE", "AsyncPaginator", "advanced", "next_page"]
 
 T = TypeVar("T")
 
@@ -99,13 +99,7 @@ class AsyncPaginator(Generic[T]):
             seen.add(url)
             data = await self._transport.request("GET", url)
             page = self._read_page(data, url, remaining)
-            if page.meta.page is not None:
-                if last_page is not None and page.meta.page <= last_page:
-                    raise PaginationError(
-                        f"GET {url} answered page {page.meta.page} after page {last_page}: "
-                        "the list does not advance"
-                    )
-                last_page = page.meta.page
+            last_page = advanced(url, page.meta.page, last_page)
             if remaining is not None:
                 remaining -= len(page.items)
                 if remaining <= 0:
@@ -130,6 +124,18 @@ class AsyncPaginator(Generic[T]):
         if not meta.next_page_url:
             return None
         return next_page(meta.next_page_url, current, self._transport.origin, seen)
+
+
+def advanced(url: URL, page: int | None, last_page: int | None) -> int | None:
+    """The last page number seen, once `page` (answered by `url`) is counted; a page
+    number that does not rise past the last is a `PaginationError`: the list loops."""
+    if page is None:
+        return last_page
+    if last_page is not None and page <= last_page:
+        raise PaginationError(
+            f"GET {url} answered page {page} after page {last_page}: the list does not advance"
+        )
+    return page
 
 
 def next_page(

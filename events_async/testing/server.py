@@ -356,7 +356,7 @@ class FakeEventsServer:
             "https://events-schemas.twilio.com/EventStreams.TestSink/1",
             source="Sink",
         )
-        self._deliver_to(sink, account or self.account, [event])
+        self.deliverer.to_sink(sink, (account or self.account).auth_token, [event])
 
     def emit(
         self,
@@ -390,14 +390,9 @@ class FakeEventsServer:
                 )
                 for _ in range(count)
             ]
-            deliveries += self._deliver_to(sink, account, events)
+            deliveries += self.deliverer.to_sink(sink, account.auth_token, events)
         return deliveries
 
     async def deliveries_settled(self) -> None:
         """Wait until every delivery in flight, retries included, has ended."""
         await self.deliverer.settle()
-
-    def _deliver_to(
-        self, sink: FakeSink, account: FakeAccount, events: list[dict[str, Any]]
-    ) -> list[Delivery]:
-        return self.deliverer.to_sink(sink, account.auth_token, events)
