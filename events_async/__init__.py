@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         ServerError,
         SignatureError,
         SinkProofError,
+        StoreError,
         TransportError,
         WebhookError,
     )
@@ -82,6 +83,7 @@ __all__ = [
     "SignatureError",
     "Sink",
     "SinkProofError",
+    "StoreError",
     "SinkStatus",
     "SinkTestResult",
     "SinkType",
@@ -100,6 +102,7 @@ _HOMES = {
     "PayloadError": ".errors",
     "SignatureError": ".errors",
     "SinkProofError": ".errors",
+    "StoreError": ".errors",
     "WebhookError": ".errors",
     "Account": ".models",
     "AccountStatus": ".models",

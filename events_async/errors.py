@@ -18,7 +18,8 @@ EventsError
 └── WebhookError             a delivery to a receiver that cannot be trusted or read
     ├── SignatureError           no, or a wrong, X-Twilio-Signature or bodySHA256
     ├── PayloadError             a body that is not CloudEvents JSON, or over a cap
-    └── SinkProofError           a step of prove_sink that did not happen (step)
+    ├── SinkProofError           a step of prove_sink that did not happen (step)
+    └── StoreError               the shared dedupe store or stream (Redis) failed: a 503
 ```
 
 An error response whose body is not JSON (a proxy's HTML 502 page, say) raises a class
@@ -54,6 +55,7 @@ __all__ = [
     "ServerError",
     "SignatureError",
     "SinkProofError",
+    "StoreError",
     "TransportError",
     "WebhookError",
 ]
@@ -221,3 +223,11 @@ class SinkProofError(WebhookError):
     def __init__(self, step: str, message: str) -> None:
         super().__init__(f"{step}: {message}")
         self.step = step
+
+
+class StoreError(WebhookError):
+    """The shared dedupe store or stream (Redis) could not be reached or answered wrong.
+
+    A receiver answers such a delivery 503, so Twilio retries it: nothing is dropped and
+    nothing is counted as handled without its mark. The message never names credentials.
+    """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -14,6 +15,7 @@ from aioresponses import aioresponses
 
 from events_async import EventsClient
 
+from .redis_server import RedisServer
 from .support import ACCOUNT_SID, AUTH_TOKEN, DATA
 
 
@@ -50,3 +52,33 @@ def mocked() -> Iterator[aioresponses]:
 async def client() -> AsyncIterator[EventsClient]:
     async with EventsClient(ACCOUNT_SID, AUTH_TOKEN, max_retries=0) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server on loopback for the session (see tests/redis_server.py)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.start()  # a test that stopped it leaves it to be started again
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, which the test may stop and start."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
