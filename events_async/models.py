@@ -12,6 +12,7 @@ or JSON.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -220,10 +221,12 @@ class Page(Generic[T]):
 
 @attrs.frozen
 class CloudEvent:
-    """One event Event Streams delivered (CloudEvents 1.0 envelope).
+    """One event Event Streams delivered: a CloudEvents 1.0 envelope, checked strictly.
 
-    `data` is the event's payload, already decoded from JSON (Kinesis sinks deliver it
-    as a JSON string; a receiver decodes it). Attributes beyond these are ignored.
+    `data` is the payload, decoded from JSON (Kinesis sinks deliver an object or array
+    as a JSON string; it is decoded, while any other string stays a string);
+    `data_base64` is a binary payload's bytes. Attributes that are not in the spec are
+    kept in `extensions`, by name.
     """
 
     id: str
@@ -233,7 +236,10 @@ class CloudEvent:
     time: datetime | None = None
     dataschema: str | None = None
     datacontenttype: str | None = None
+    subject: str | None = None
     data: Any = None
+    data_base64: bytes | None = None
+    extensions: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 # Request-side values: what callers may pass to create sinks and subscriptions.

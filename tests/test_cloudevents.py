@@ -40,12 +40,13 @@ def test_a_batch_becomes_frozen_models_with_aware_times() -> None:
         first.id = "changed"  # type: ignore[misc]
 
 
-def test_a_single_object_unknown_attributes_and_no_time_are_fine() -> None:
-    single = event(traceparent="00-abc", extension={"x": 1})
+def test_a_single_object_extensions_and_no_time_are_fine() -> None:
+    single = event(traceparent="00-abc", sequence=7, sampled=True)
     del single["time"]
     (parsed,) = parse_events(json.dumps(single).encode())
     assert parsed.time is None
     assert parsed.id == "EZ0001"
+    assert parsed.extensions == {"traceparent": "00-abc", "sequence": 7, "sampled": True}
 
 
 def test_data_as_a_json_string_is_decoded_like_kinesis_sends_it() -> None:
@@ -68,7 +69,8 @@ def test_the_test_event_type_is_a_constant() -> None:
     [
         (b"", "not JSON"),
         (b"{not json", "not JSON"),
-        (body(event(), 7), "event 1 is not a JSON object"),
+        (body(event(), 7), "event 1 is not a CloudEvent: it is not a JSON object"),
+        (b"[]", "holds no event"),
         (body({k: v for k, v in event().items() if k != "id"}), "event 0 is not a CloudEvent"),
         (body(event(id=5)), "event 0 is not a CloudEvent"),
         (body(event(time="yesterday")), "event 0 is not a CloudEvent"),

@@ -1,27 +1,32 @@
 """CloudEvents as Event Streams delivers them: parsed from the raw body. Pure: no I/O.
 
 A webhook delivery is a JSON array of CloudEvents (one, or a batch when the sink has
-`batch_events`); a single object is accepted too. Each event goes through the library's
-one converter into a frozen `CloudEvent`: `id`, `type`, `source` and `specversion` are
-required, `time` becomes an aware datetime, unknown attributes are ignored, and `data`
-that arrives as a JSON string (Kinesis) is decoded. Sizes are capped before parsing.
+`batch_events`); a single object is accepted too. Each event is checked on its own
+against CloudEvents 1.0 (see `cloudevents`): `parse_delivery` keeps the well-formed
+events and says which were malformed and why, so one bad event never costs the others;
+`parse_events` is the strict form that refuses the body for any malformed event. Sizes
+are capped before parsing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import orjson
 
-from .._convert import structure_hook
 from ..errors import PayloadError
 from ..models import CloudEvent
+from .cloudevents import event_from_json
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_EVENTS",
     "TEST_EVENT_TYPE",
     "CloudEvent",
+    "Malformed",
+    "ParsedDelivery",
+    "parse_delivery",
     "parse_events",
 ]
 
@@ -33,15 +38,56 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_EVENTS = 1000
 
 
-def _decoded_data(event: dict[str, Any]) -> dict[str, Any]:
-    """`event`, whose `data` is a string, with it decoded when its content type is JSON."""
-    content_type = event.get("datacontenttype")
-    if content_type is None or (isinstance(content_type, str) and "json" in content_type):
+@attrs.frozen
+class Malformed:
+    """An item of a delivery that is not a CloudEvent: its position and why."""
+
+    index: int
+    reason: str
+
+
+@attrs.frozen
+class ParsedDelivery:
+    """A delivery's well-formed events, in order, and its malformed items."""
+
+    events: list[CloudEvent]
+    malformed: list[Malformed]
+
+
+def _items(body: bytes, max_bytes: int, max_events: int) -> list[Any]:
+    if len(body) > max_bytes:
+        raise PayloadError(f"the body is {len(body)} bytes, over the {max_bytes}-byte cap")
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise PayloadError("the body is not JSON") from None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise PayloadError("the body holds no event")
+    if len(items) > max_events:
+        raise PayloadError(f"the body holds {len(items)} events, over the cap of {max_events}")
+    return items
+
+
+def parse_delivery(
+    body: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_events: int = DEFAULT_MAX_EVENTS,
+) -> ParsedDelivery:
+    """The CloudEvents of a delivery's raw body, each checked on its own.
+
+    `PayloadError` only when the body as a whole cannot be read: not JSON, no event at
+    all, or over a cap.
+    """
+    events: list[CloudEvent] = []
+    malformed: list[Malformed] = []
+    for index, item in enumerate(_items(body, max_bytes, max_events)):
         try:
-            return {**event, "data": orjson.loads(event["data"])}
-        except orjson.JSONDecodeError:
-            pass  # a plain string payload: kept as it came
-    return event
+            events.append(event_from_json(item))
+        except PayloadError as error:
+            malformed.append(Malformed(index, str(error)))
+    return ParsedDelivery(events, malformed)
 
 
 def parse_events(
@@ -50,25 +96,9 @@ def parse_events(
     max_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_events: int = DEFAULT_MAX_EVENTS,
 ) -> list[CloudEvent]:
-    """The CloudEvents of a delivery's raw body; `PayloadError` if it is not that."""
-    if len(body) > max_bytes:
-        raise PayloadError(f"the body is {len(body)} bytes, over the {max_bytes}-byte cap")
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise PayloadError("the body is not JSON") from None
-    items = parsed if isinstance(parsed, list) else [parsed]
-    if len(items) > max_events:
-        raise PayloadError(f"the body holds {len(items)} events, over the cap of {max_events}")
-    build = structure_hook(CloudEvent)
-    events = []
-    for position, item in enumerate(items):
-        if item.__class__ is not dict:
-            raise PayloadError(f"event {position} is not a JSON object")
-        if item.get("data").__class__ is str:
-            item = _decoded_data(item)
-        try:
-            events.append(build(item, CloudEvent))
-        except Exception as error:  # cattrs raises many types; the caller needs one
-            raise PayloadError(f"event {position} is not a CloudEvent: {error}") from None
-    return events
+    """The CloudEvents of a body, all of them well-formed; else `PayloadError`."""
+    parsed = parse_delivery(body, max_bytes=max_bytes, max_events=max_events)
+    if parsed.malformed:
+        first = parsed.malformed[0]
+        raise PayloadError(f"event {first.index} is not a CloudEvent: {first.reason}")
+    return parsed.events

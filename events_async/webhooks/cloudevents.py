@@ -1,0 +1,169 @@
+"""One CloudEvent, checked against CloudEvents 1.0 (JSON format), and written back. Pure.
+
+The rules, from the spec (and the CloudEvents Python SDK as a reference):
+
+- `id`, `source`, `specversion` and `type` are required non-empty strings;
+  `specversion` is exactly "1.0".
+- `time`, when present, is an RFC 3339 timestamp *with* an offset; `T` and `Z` may be
+  either case; a leap second (`:60`) is read as the next second.
+- `dataschema`, `datacontenttype` and `subject`, when present, are non-empty strings.
+- `data_base64` is base64 and becomes bytes; it and `data` are never both present.
+- Any other attribute is an extension: its name is 1-20 lowercase letters or digits,
+  its value a string, number or boolean; extensions are kept in `extensions`.
+- An attribute whose value is JSON null counts as absent (the JSON format says so).
+- `data` that is a string is decoded only when the content type is JSON (or not given)
+  and the string holds a JSON object or array, as Kinesis delivers it: `"123"` stays
+  the string `"123"`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from ..errors import PayloadError
+from ..models import CloudEvent
+
+__all__ = ["event_from_json", "event_to_json"]
+
+_REQUIRED = ("id", "source", "specversion", "type")
+_OPTIONAL_TEXT = ("dataschema", "datacontenttype", "subject")
+_CONTEXT = frozenset({*_REQUIRED, *_OPTIONAL_TEXT, "time", "data", "data_base64"})
+_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 timestamp with its offset, as an aware datetime; ValueError otherwise."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError("time is not an RFC 3339 timestamp with an offset")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    offset = timezone.utc
+    if not zulu:
+        hours, minutes = int(off_h), int(off_m)
+        if hours > 23 or minutes > 59:
+            raise ValueError("time has an offset out of range")
+        delta = timedelta(hours=hours, minutes=minutes)
+        offset = timezone(-delta if sign == "-" else delta)
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    leap = second == "60"
+    moment = datetime(
+        int(year), int(month), int(day), int(hour), int(minute),
+        59 if leap else int(second), micro, offset,
+    )  # fmt: skip
+    return moment + timedelta(seconds=1) if leap else moment
+
+
+def _text(event: dict[str, Any], name: str, required: bool) -> str | None:
+    value = event.get(name)
+    if value is None:
+        if required:
+            raise PayloadError(f"it has no {name}")
+        return None
+    if value.__class__ is not str or not value:
+        raise PayloadError(f"its {name} is not a non-empty string")
+    return value
+
+
+def _decoded(data: str, content_type: str | None) -> Any:
+    """A string `data`, decoded when it is a JSON object or array (Kinesis)."""
+    if content_type is not None and "json" not in content_type.lower():
+        return data
+    start = data.lstrip()[:1]
+    if start not in ("{", "["):
+        return data
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data
+
+
+def _extensions(event: dict[str, Any]) -> dict[str, Any]:
+    extensions = {}
+    for name, value in event.items():
+        if name in _CONTEXT or value is None:
+            continue
+        if not _EXTENSION_NAME.fullmatch(name):
+            raise PayloadError(f"its attribute {name[:40]!r} is not a valid CloudEvents name")
+        if value.__class__ not in (str, int, float, bool) or value == "":
+            raise PayloadError(f"its extension {name} is not a non-empty string, number or bool")
+        extensions[name] = value
+    return extensions
+
+
+def event_from_json(event: Any) -> CloudEvent:
+    """The `CloudEvent` of one decoded JSON object; `PayloadError` says what is wrong."""
+    if event.__class__ is not dict:
+        raise PayloadError("it is not a JSON object")
+    identifier, source, specversion, kind = (_text(event, name, True) for name in _REQUIRED)
+    if specversion != "1.0":
+        raise PayloadError(f"its specversion is {specversion[:20]!r}, not '1.0'")  # type: ignore[index]
+    dataschema, content_type, subject = (_text(event, name, False) for name in _OPTIONAL_TEXT)
+    moment = None
+    when = event.get("time")
+    if when is not None:
+        if when.__class__ is not str:
+            raise PayloadError("its time is not a string")
+        try:
+            moment = parse_time(when)
+        except ValueError as error:
+            raise PayloadError(f"its {error}") from None
+    data = event.get("data")
+    raw = event.get("data_base64")
+    binary = None
+    if raw is not None:
+        if data is not None:
+            raise PayloadError("it has both data and data_base64")
+        if raw.__class__ is not str:
+            raise PayloadError("its data_base64 is not a string")
+        try:
+            binary = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise PayloadError("its data_base64 is not base64") from None
+    elif data.__class__ is str:
+        data = _decoded(data, content_type)
+    extensions = {} if _CONTEXT.issuperset(event) else _extensions(event)
+    return CloudEvent(
+        id=identifier,  # type: ignore[arg-type]
+        type=kind,  # type: ignore[arg-type]
+        source=source,  # type: ignore[arg-type]
+        specversion="1.0",
+        time=moment,
+        dataschema=dataschema,
+        datacontenttype=content_type,
+        subject=subject,
+        data=data,
+        data_base64=binary,
+        extensions=extensions,
+    )
+
+
+def event_to_json(event: CloudEvent) -> dict[str, Any]:
+    """`event` as a CloudEvents JSON object again (what `event_from_json` reads back):
+    absent attributes left out, `data_base64` as base64, extensions beside the rest."""
+    out: dict[str, Any] = {
+        "specversion": event.specversion,
+        "id": event.id,
+        "type": event.type,
+        "source": event.source,
+    }
+    if event.time is not None:
+        out["time"] = event.time.isoformat()
+    for name in _OPTIONAL_TEXT:
+        value = getattr(event, name)
+        if value is not None:
+            out[name] = value
+    if event.data_base64 is not None:
+        out["data_base64"] = base64.b64encode(event.data_base64).decode("ascii")
+    elif event.data is not None:
+        out["data"] = event.data
+    out.update(event.extensions)
+    return out
