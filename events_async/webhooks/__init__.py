@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..errors import PayloadError, SignatureError, SinkProofError, WebhookError
     from ..models import CloudEvent
     from .dedupe import Claim, DedupeStore, MemoryDedupe
-    from .events import TEST_EVENT_TYPE, parse_events
+    from .events import TEST_EVENT_TYPE, Malformed, ParsedDelivery, parse_delivery, parse_events
     from .prove import prove_sink
     from .receiver import PROBE_PARAMETER, EventReceiver
     from .signature import (
@@ -48,12 +48,15 @@ __all__ = [
     "CloudEvent",
     "DedupeStore",
     "EventReceiver",
+    "Malformed",
     "MemoryDedupe",
+    "ParsedDelivery",
     "PayloadError",
     "SignatureError",
     "SinkProofError",
     "WebhookError",
     "body_sha256",
+    "parse_delivery",
     "parse_events",
     "prove_sink",
     "signature_for",
@@ -69,12 +72,15 @@ _HOMES = {
     "CloudEvent": "events_async.models",
     "DedupeStore": "events_async.webhooks.dedupe",
     "EventReceiver": "events_async.webhooks.receiver",
+    "Malformed": "events_async.webhooks.events",
     "MemoryDedupe": "events_async.webhooks.dedupe",
+    "ParsedDelivery": "events_async.webhooks.events",
     "PayloadError": "events_async.errors",
     "SignatureError": "events_async.errors",
     "SinkProofError": "events_async.errors",
     "WebhookError": "events_async.errors",
     "body_sha256": "events_async.webhooks.signature",
+    "parse_delivery": "events_async.webhooks.events",
     "parse_events": "events_async.webhooks.events",
     "prove_sink": "events_async.webhooks.prove",
     "signature_for": "events_async.webhooks.signature",
