@@ -19,6 +19,7 @@ EventsError
     ├── SignatureError           no, or a wrong, X-Twilio-Signature or bodySHA256
     ├── PayloadError             a body that is not CloudEvents JSON, or over a cap
     ├── SinkProofError           a step of prove_sink that did not happen (step)
+    ├── ProbeTimeoutError        no test event came in time (also an asyncio.TimeoutError)
     └── StoreError               the shared dedupe store or stream (Redis) failed: a 503
 ```
 
@@ -32,6 +33,7 @@ so it cannot forge lines or escape sequences on a terminal; the attributes keep 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +52,7 @@ __all__ = [
     "PaginationError",
     "PayloadError",
     "PermissionDeniedError",
+    "ProbeTimeoutError",
     "RateLimitError",
     "ResponseDecodeError",
     "ServerError",
@@ -223,6 +226,13 @@ class SinkProofError(WebhookError):
     def __init__(self, step: str, message: str) -> None:
         super().__init__(f"{step}: {message}")
         self.step = step
+
+
+class ProbeTimeoutError(WebhookError, asyncio.TimeoutError):
+    """No test event reached the receiver in time; the message says what did arrive.
+
+    Also an `asyncio.TimeoutError`, which is what the wait raised before.
+    """
 
 
 class StoreError(WebhookError):

@@ -64,9 +64,11 @@ def test_listen_fake_shows_the_whole_loop_and_stops_cleanly_on_ctrl_c() -> None:
     with listening("--fake", "--json") as process:
         assert process.stdout is not None
         assert process.stderr is not None
-        events = [json.loads(process.stdout.readline()) for _ in range(3)]
+        events = [json.loads(process.stdout.readline()) for _ in range(4)]
         status, rest = stop(process)
-    assert [e["type"].rsplit(".", 1)[1] for e in events] == ["queued", "sent", "delivered"]
+    kinds = [e["type"].rsplit(".", 1)[1] for e in events]
+    assert kinds == ["test-event", "queued", "sent", "delivered"]
+    assert len(events[0]["data"]["test_id"]) == 36  # what `sinks validate --test-id` takes
     assert all(e["specversion"] == "1.0" for e in events)
     assert status == 0
     assert "stopped" in rest
@@ -89,6 +91,20 @@ def test_listen_prints_verified_events_only() -> None:
     assert "t.genuine" in line
     assert "e1" in line
     assert status == 0
+
+
+def test_listen_shows_a_test_events_test_id_in_its_table() -> None:
+    with listening("--auth-token", TOKEN) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        url = re.search(r"listening on (\S+);", process.stderr.readline())[1]  # type: ignore[index]
+        test_id = "5a0c2bb6-66a3-4f7b-9c36-1a4f2b8e9d01"
+        event = {"specversion": "1.0", "type": "com.twilio.eventstreams.test-event",
+                 "source": "Sink", "id": "e9", "data": {"test_id": test_id}}  # fmt: skip
+        assert deliver(url, json.dumps([event]).encode(), TOKEN) == 200
+        line = process.stdout.readline()
+        stop(process)
+    assert f"test_id={test_id}" in line
 
 
 def test_listen_takes_the_token_from_the_environment() -> None:

@@ -125,3 +125,43 @@ def test_emit_refuses_a_type_outside_the_catalog() -> None:
     fake = FakeEventsServer()
     with pytest.raises(ValueError, match="catalog"):
         fake.emit("com.example.nope")
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+async def test_a_receiver_mounted_with_add_subapp_is_proven_with_or_without_a_slash(
+    slash: str,
+) -> None:
+    async with FakeEventsServer() as fake:
+        receiver = EventReceiver(auth_tokens=fake.account.auth_token)
+        app = web.Application()
+        app.add_subapp("/events", receiver.app())
+        async with serve(app) as origin, fake.client() as client:
+            sink = await prove_sink(client, receiver, f"{origin}/events{slash}", timeout=5)
+    assert sink.status == SinkStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("path", "token", "said"),
+    [
+        ("/elsewhere", None, "1 request(s) to another path (/elsewhere)"),
+        ("/events", "a token that is not the account's", "refused (the X-Twilio-Signature"),
+    ],
+)
+async def test_when_no_test_event_comes_the_error_says_what_did(
+    path: str, token: str | None, said: str
+) -> None:
+    async with FakeEventsServer() as fake:
+        receiver = EventReceiver(auth_tokens=token or fake.account.auth_token)
+        async with serve(receiver.app("/events")) as origin, fake.client() as client:
+            with pytest.raises(SinkProofError, match="no signed test event") as raised:
+                await prove_sink(client, receiver, origin + path, timeout=1)
+    assert said in str(raised.value)
+
+
+async def test_when_nothing_reaches_the_receiver_the_error_says_so() -> None:
+    async with FakeEventsServer() as fake:
+        receiver = EventReceiver(auth_tokens=fake.account.auth_token)
+        async with serve(web.Application()) as other, fake.client() as client:
+            with pytest.raises(SinkProofError) as raised:
+                await prove_sink(client, receiver, other + "/events", timeout=0.5)
+    assert "nothing reached the receiver" in str(raised.value)

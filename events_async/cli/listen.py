@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -18,11 +17,13 @@ import sys
 from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
-from .._convert import converter
 from .._text import fit, printable
 from ..models import CloudEvent
+from ..webhooks.cloudevents import event_to_json
+from ..webhooks.events import TEST_EVENT_TYPE
 from ..webhooks.receiver import EventHandler, EventReceiver
 from .connection import output_width
 from .spec import HOST_OPTION, PORT_OPTION, Arg, Command, Group, UsageError
@@ -60,10 +61,12 @@ def _printer(as_json: bool, stop: _Stop) -> EventHandler:
 
     async def print_event(event: CloudEvent) -> None:
         if as_json:
-            line = json.dumps(converter.unstructure(event), separators=(",", ":"))
+            line = orjson.dumps(event_to_json(event)).decode()
         else:
-            when = event.time.isoformat().replace("+00:00", "Z") if event.time else "-"
-            line = fit(printable(f"{when}  {event.type}  {event.id}  {event.source}"), width)
+            when = event.time.isoformat() if event.time else "-"
+            test_id = event.data.get("test_id") if isinstance(event.data, dict) else None
+            shown = f"test_id={test_id}" if event.type == TEST_EVENT_TYPE else event.source
+            line = fit(printable(f"{when}  {event.type}  {event.id}  {shown}"), width)
         try:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()

@@ -10,12 +10,11 @@ flow, where only the right `test_id` activates the sink). Whatever does not happ
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..client import EventsClient
-from ..errors import ApiError, InvalidRequestError, SinkProofError
+from ..errors import ApiError, InvalidRequestError, ProbeTimeoutError, SinkProofError
 from ..models import Sink, SinkStatus, SinkType, WebhookSinkConfiguration
 from .receiver import PROBE_PARAMETER, EventReceiver
 
@@ -72,11 +71,9 @@ async def prove_sink(
         raise SinkProofError("test", f"Twilio answered {submitted.result!r}, not 'submitted'")
     try:
         event = await receiver.wait_for_test_event(probe, timeout, skip=already)
-    except asyncio.TimeoutError:
+    except ProbeTimeoutError as error:
         raise SinkProofError(
-            "test event",
-            f"no signed test event for {sink.sid} reached the receiver within {timeout:g}s "
-            "(is the destination reachable from Twilio, and the receiver's token right?)",
+            "test event", f"no signed test event for {sink.sid} reached the receiver: {error}"
         ) from None
     test_id = event.data.get("test_id") if isinstance(event.data, dict) else None
     if not isinstance(test_id, str) or not test_id:

@@ -1,47 +1,75 @@
 """`EventReceiver`: Event Streams deliveries on aiohttp, verified, parsed, deduplicated.
 
-A thin adapter over the pure core (`signature`, `events`, `dedupe`). The status it
-answers follows Twilio's retry rules — 2xx is success, 4xx is dropped for good, 5xx and
-timeouts are retried for up to 4 hours:
+A thin adapter over the pure core (`signature`, `cloudevents`, `events`, `router`). The
+status it answers follows Twilio's retry rules — 2xx is success, 4xx is dropped for
+good, 5xx and timeouts are retried for up to 4 hours — so nothing a retry could fix is
+ever a 4xx:
 
 | delivery | status | Twilio then |
 |---|---|---|
-| verified, every event handled (or a duplicate) | 200 | done |
-| no signature, a wrong one, no or a wrong `bodySHA256` | 403 | drops it (right for a forgery) |
-| verified but not CloudEvents JSON | 400 | drops it (a retry cannot help) |
+| verified, every well-formed event handled (or a duplicate, or enqueued) | 200 | done |
+| a verified GET without a body (a probe) | 200 | done |
+| no signature, a wrong one, no or a wrong `bodySHA256` (a GET with a body too) | 403 | drops it |
+| verified but not JSON, no event at all, or no well-formed event | 400 | drops it |
 | body over the cap | 413 | drops it |
 | body not all there within `read_timeout` (a trickle) | 408 | drops it (Twilio gave up at 5 s) |
 | a handler raised or ran past its time budget | 500 | retries; handled events are skipped |
 | an event of it is being handled by another delivery | 503 + Retry-After | retries later |
+| the dedupe store or the stream (Redis) failed or was slow | 503 + Retry-After | retries later |
 | too many deliveries in progress | 503 + Retry-After | retries later (backpressure) |
 | a method other than POST or GET | 405 | drops it |
 
-Handlers never see a forged, unsigned or malformed delivery.
+Malformed events inside a verified delivery are skipped one by one: each is logged with
+its index and reason, counted, and given to `on_malformed`; the others are handled.
+Handlers never see a forged, unsigned or malformed event.
+
+In queue mode (`stream=`), the receiver hands each new event to a Redis Stream and
+answers 200 once Redis has it; workers (`StreamConsumer`) handle them out of band.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+import orjson
 from aiohttp import web
 
 from .._validate import check_positive_int, check_seconds
-from ..errors import InvalidRequestError, PayloadError, SignatureError
+from ..errors import InvalidRequestError, PayloadError, SignatureError, StoreError
 from ..models import CloudEvent
+from .cloudevents import event_to_json
 from .dedupe import Claim, DedupeStore, MemoryDedupe
-from .events import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS, TEST_EVENT_TYPE, parse_events
+from .events import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_EVENTS,
+    TEST_EVENT_TYPE,
+    Malformed,
+    parse_delivery,
+)
+from .observations import Observations
+from .router import BatchHandler, EventHandler, Progress, Router
 from .signature import SIGNATURE_HEADER, verify_delivery
+from .stats import ReceiverStats
 
-__all__ = ["PROBE_PARAMETER", "BatchHandler", "EventHandler", "EventReceiver"]
+if TYPE_CHECKING:
+    from .stream import RedisStream
+
+__all__ = [
+    "PROBE_PARAMETER",
+    "BatchHandler",
+    "EventHandler",
+    "EventReceiver",
+    "MalformedHandler",
+]
 
 logger = logging.getLogger("events_async.webhooks")
 
-EventHandler = Callable[[CloudEvent], Awaitable[None]]
-BatchHandler = Callable[[list[CloudEvent]], Awaitable[None]]
+MalformedHandler = Callable[[Malformed], Awaitable[None]]
 
 PROBE_PARAMETER = "events_async_probe"
 """A query parameter of a sink's destination that tells its test events from another
@@ -49,6 +77,7 @@ sink's (a test event's `source` is only "Sink"): `prove_sink` sets it."""
 
 DEFAULT_HANDLER_TIMEOUT = 4.0  # Twilio waits 5 s for an answer
 DEFAULT_READ_TIMEOUT = 10.0  # a body that trickles in longer holds a slot for nothing
+DEFAULT_STORE_TIMEOUT = 1.0  # a Redis round trip is well under a millisecond on a LAN
 DEFAULT_MAX_CONCURRENT = 64
 RETRY_AFTER_SECONDS = "1"
 _timeout: Any = getattr(asyncio, "timeout", None)
@@ -70,12 +99,19 @@ class EventReceiver:
     the server sees another, so give `public_url` (the receiver's URL as the sink's
     destination names it, without query), or `trust_forwarded=True` to read the scheme
     and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (only behind a proxy that sets
-    them). `handler` gets each new event, in order (`on(type)` routes by type; a
-    `batch_handler` gets each delivery's new events at once instead); all of one
-    delivery must finish within `handler_timeout` seconds, below Twilio's 5; a body must
-    arrive within `read_timeout`, so a sender that trickles bytes cannot hold a slot
-    (`max_concurrent` deliveries at once; more get 503). `dedupe`
-    defaults to a `MemoryDedupe` (this process only).
+    them).
+
+    `handler` gets each new event, in order; `on(type)` routes by type; a `batch_handler`
+    gets each delivery's unrouted new events at once instead (see `router` for test
+    events). All of one delivery must finish within `handler_timeout` seconds, below
+    Twilio's 5. `dedupe` defaults to a `MemoryDedupe` (this process only); give a
+    `RedisDedupe` to share it between replicas; each store call must answer within
+    `store_timeout`, else 503. Or give `stream` (a `RedisStream`) instead of handlers:
+    each new event is appended to it and the delivery acknowledged once Redis has it.
+
+    A body must arrive within `read_timeout`, so a sender that trickles bytes cannot hold
+    a slot (`max_concurrent` deliveries at once; more get 503). `on_malformed` is awaited
+    for each malformed event of a verified delivery.
     """
 
     def __init__(
@@ -88,103 +124,117 @@ class EventReceiver:
         batch_handler: BatchHandler | None = None,
         handler_timeout: float = DEFAULT_HANDLER_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        store_timeout: float = DEFAULT_STORE_TIMEOUT,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_events: int = DEFAULT_MAX_EVENTS,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         dedupe: DedupeStore | None = None,
+        stream: RedisStream | None = None,
+        on_malformed: MalformedHandler | None = None,
     ) -> None:
         tokens = [auth_tokens] if isinstance(auth_tokens, str) else list(auth_tokens)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
             raise InvalidRequestError("auth_tokens must be one or more non-empty strings")
-        if handler is not None and batch_handler is not None:
-            raise InvalidRequestError("give a handler or a batch_handler, not both")
         self._tokens = tokens
         self._public = _public_base(public_url) if public_url is not None else None
         self.trust_forwarded = trust_forwarded
-        self._default = handler
-        self._batch = batch_handler
-        self._routes: dict[str, EventHandler] = {}
+        self.router = Router(handler, batch_handler)
         self.handler_timeout = check_seconds(handler_timeout, "handler_timeout")
         self.read_timeout = check_seconds(read_timeout, "read_timeout")
+        self.store_timeout = check_seconds(store_timeout, "store_timeout")
         self.max_body_bytes = check_positive_int(max_body_bytes, "max_body_bytes")
         self.max_events = check_positive_int(max_events, "max_events")
         self.max_concurrent = check_positive_int(max_concurrent, "max_concurrent")
+        if stream is not None and (dedupe is not None or not self.router.empty):
+            raise InvalidRequestError(
+                "give a stream, or handlers and a dedupe store: a stream's workers handle "
+                "its events, and the stream deduplicates them itself"
+            )
         self.dedupe: DedupeStore = dedupe if dedupe is not None else MemoryDedupe()
-        self.in_progress = 0
-        self.counts: dict[int, int] = {}
-        self._test_events: dict[str | None, list[CloudEvent]] = {}
-        self._test_waiters: dict[str | None, list[asyncio.Future[None]]] = {}
+        lease = getattr(self.dedupe, "lease", None)
+        if isinstance(lease, (int, float)) and lease <= self.handler_timeout:
+            raise InvalidRequestError(
+                f"the dedupe store's lease ({lease:g}s) must outlast handler_timeout "
+                f"({self.handler_timeout:g}s), or a slow delivery's events are claimed twice"
+            )
+        self.stream = stream
+        self.on_malformed = on_malformed
+        self.stats = ReceiverStats()
+        self.observations = Observations()
 
     def __repr__(self) -> str:
         return f"<EventReceiver {len(self._tokens)} token(s), {self.in_progress} in progress>"
 
+    @property
+    def in_progress(self) -> int:
+        """Deliveries being handled now."""
+        return self.stats.in_progress
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """Deliveries answered so far, by HTTP status."""
+        return self.stats.deliveries
+
     # set-up ------------------------------------------------------------------------------
 
     def on(self, event_type: str) -> Callable[[EventHandler], EventHandler]:
-        """Decorator: `@receiver.on("com.twilio.messaging.message.delivered")`."""
-
-        def register(handler: EventHandler) -> EventHandler:
-            self._routes[event_type] = handler
-            return handler
-
-        return register
+        """Decorator: `@receiver.on("com.twilio.messaging.message.delivered")`; a second
+        handler for one type is an `InvalidRequestError`."""
+        if self.stream is not None:
+            raise InvalidRequestError("a receiver with a stream hands events to its workers")
+        return self.router.on(event_type)
 
     def app(self, path: str = "/") -> web.Application:
-        """An application serving the receiver at `path`: run it, or `add_subapp` it."""
+        """An application serving the receiver at `path`, with and without a trailing
+        slash, so it can be run or mounted with `add_subapp` either way. Requests to any
+        other path are 404 and noted (see `observations`)."""
+        if not path.startswith("/"):
+            raise InvalidRequestError("the receiver's path must start with /")
         app = web.Application()
-        app.router.add_route("*", path, self.handle)
+        bare = path.rstrip("/")
+        for form in dict.fromkeys((bare, bare + "/")):
+            app.router.add_route("*", form, self.handle)
+        app.router.add_route("*", "/{stray:.*}", self._stray)
         return app
+
+    async def _stray(self, request: web.Request) -> web.Response:
+        self.observations.stray(request.path)
+        return _answer(404, "no receiver at this path")
 
     # test events -------------------------------------------------------------------------
 
     def test_events(self, probe: str | None = None) -> list[CloudEvent]:
         """The verified test events delivered with `?events_async_probe=<probe>` so far
         (without one, for None), oldest first."""
-        return list(self._test_events.get(probe, ()))
+        return self.observations.test_events(probe)
 
     async def wait_for_test_event(
         self, probe: str | None = None, timeout: float = 30.0, *, skip: int = 0
     ) -> CloudEvent:
         """The first verified test event for `probe` after the first `skip` of them;
-        waits up to `timeout` seconds (`asyncio.TimeoutError`)."""
-        check_seconds(timeout, "timeout")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(seen := self._test_events.get(probe, [])) <= skip:
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._test_waiters.setdefault(probe, []).append(waiter)
-            try:
-                await asyncio.wait_for(waiter, max(deadline - loop.time(), 0))
-            finally:
-                waiters = self._test_waiters.get(probe, [])
-                if waiter in waiters:
-                    waiters.remove(waiter)
-        return seen[skip]
-
-    def _record_test_event(self, probe: str | None, event: CloudEvent) -> None:
-        self._test_events.setdefault(probe, []).append(event)
-        for waiter in self._test_waiters.pop(probe, []):
-            if not waiter.done():
-                waiter.set_result(None)
+        waits up to `timeout` seconds (`ProbeTimeoutError`, an `asyncio.TimeoutError`,
+        saying what arrived instead)."""
+        return await self.observations.wait_for_test_event(probe, timeout, skip=skip)
 
     # the handler -------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler: verify, parse, deduplicate, dispatch, answer."""
         response = await self._handle(request)
-        self.counts[response.status] = self.counts.get(response.status, 0) + 1
+        self.stats.answered(response.status)
         return response
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.method not in ("POST", "GET"):
             return _answer(405, "Event Streams delivers by POST or GET")
-        if self.in_progress >= self.max_concurrent:
+        stats = self.stats
+        if stats.in_progress >= self.max_concurrent:
             return _answer(503, "too many deliveries in progress; retry later")
-        self.in_progress += 1
+        stats.in_progress += 1
         try:
             return await self._deliver(request)
         finally:
-            self.in_progress -= 1
+            stats.in_progress -= 1
 
     async def _deliver(self, request: web.Request) -> web.Response:
         try:
@@ -193,26 +243,50 @@ class EventReceiver:
             return _answer(408, f"the body did not arrive within {self.read_timeout:g}s")
         if body is None:
             return _answer(413, f"the body is over {self.max_body_bytes} bytes")
+        has_body = request.method == "POST" or bool(body)  # a GET's body must be signed too
         try:
             verify_delivery(
                 url=self.delivered_url(request),
-                body=body if request.method == "POST" else None,
+                body=body if has_body else None,
                 signature=request.headers.get(SIGNATURE_HEADER),
                 tokens=self._tokens,
             )
         except SignatureError as error:
             logger.info("refused a delivery: %s", error)
+            self.stats.signature_refusals += 1
+            self.observations.refused(str(error))
             return _answer(403, "the delivery is not signed by Twilio")
-        if request.method == "GET" and not body:
+        self.observations.verified()
+        if not has_body:
             return _answer(200, "verified", handled=0, duplicates=0)
         try:
-            events = parse_events(body, max_bytes=self.max_body_bytes, max_events=self.max_events)
+            parsed = parse_delivery(body, max_bytes=self.max_body_bytes, max_events=self.max_events)
         except PayloadError as error:
             return _answer(400, str(error))
+        if parsed.malformed:
+            await self._skip_malformed(parsed.malformed, len(parsed.events))
+            if not parsed.events:
+                first = parsed.malformed[0]
+                return _answer(400, f"event {first.index} is not a CloudEvent: {first.reason}")
+        events = parsed.events
         for event in events:
             if event.type == TEST_EVENT_TYPE:
-                self._record_test_event(request.query.get(PROBE_PARAMETER), event)
-        return await self._dispatch(events)
+                self.observations.record_test_event(request.query.get(PROBE_PARAMETER), event)
+        if self.stream is not None:
+            return await self._enqueue(events, len(parsed.malformed))
+        return await self._dispatch(events, len(parsed.malformed))
+
+    async def _skip_malformed(self, malformed: list[Malformed], good: int) -> None:
+        self.stats.malformed += len(malformed)
+        for item in malformed:
+            logger.warning(
+                "skipped event %d of a delivery (%d well-formed): %s", item.index, good, item.reason
+            )
+            if self.on_malformed is not None:
+                try:
+                    await self.on_malformed(item)
+                except Exception:
+                    logger.warning("the on_malformed hook failed", exc_info=True)
 
     async def _read_body(self, request: web.Request) -> bytes | None:
         """The raw body, or None when it is over the cap (nothing more is read)."""
@@ -242,49 +316,96 @@ class EventReceiver:
 
     # dispatch ----------------------------------------------------------------------------
 
-    async def _dispatch(self, events: list[CloudEvent]) -> web.Response:
+    async def _store(self, step: str, work: Coroutine[Any, Any, T]) -> T:
+        """A call to the dedupe store or stream, bounded by `store_timeout`; any failure
+        is a `StoreError` (the delivery then answers 503)."""
+        try:
+            return await _within(self.store_timeout, work)
+        except StoreError:
+            raise
+        except asyncio.TimeoutError:
+            raise StoreError(f"the store did not answer the {step} within "
+                             f"{self.store_timeout:g}s") from None  # fmt: skip
+        except Exception as error:
+            raise StoreError(f"the store failed the {step}: {type(error).__name__}") from None
+
+    async def _dispatch(self, events: list[CloudEvent], malformed: int) -> web.Response:
         first: dict[str, CloudEvent] = {}
         for event in events:  # an id twice in one delivery is handled once
             first.setdefault(event.id, event)
         unique = list(first.values())
-        claims = await self.dedupe.claim([event.id for event in unique])
+        try:
+            claims = await self._store("claim", self.dedupe.claim([e.id for e in unique]))
+        except StoreError as error:
+            logger.warning("answering 503 so Twilio retries: %s", error)
+            return _answer(503, "the dedupe store is unavailable; retry later")
         claimed = [e for e, claim in zip(unique, claims, strict=True) if claim is Claim.NEW]
         busy = sum(claim is Claim.BUSY for claim in claims)
         duplicates = len(events) - len(claimed) - busy
-        finished: list[CloudEvent] = []
+        progress = Progress()
+        started = time.perf_counter()
         try:
-            await _within(self.handler_timeout, self._run_handlers(claimed, finished))
+            await _within(self.handler_timeout, self.router.run(claimed, progress))
         except Exception as error:  # a handler failed or ran out of time: Twilio retries
-            handled = {event.id for event in finished}
-            await self.dedupe.done(list(handled))
-            await self.dedupe.release([e.id for e in claimed if e.id not in handled])
-            reason = "timed out" if isinstance(error, asyncio.TimeoutError) else "failed"
-            logger.warning("a handler %s; answering 500 so Twilio retries", reason, exc_info=True)
-            return _answer(500, f"the handler {reason}; retry later")
-        await self.dedupe.done([event.id for event in claimed])
+            self.stats.handler_took(time.perf_counter() - started)
+            return await self._failed(claimed, progress, error)
+        if claimed:
+            self.stats.handler_took(time.perf_counter() - started)
+            try:
+                await self._store("done", self.dedupe.done([event.id for event in claimed]))
+            except StoreError as error:
+                logger.warning("handled %d event(s) but could not mark them done; answering "
+                               "503, so Twilio retries: %s", len(claimed), error)  # fmt: skip
+                return _answer(503, "the dedupe store is unavailable; retry later")
+        self.stats.events_handled += len(claimed)
+        self.stats.duplicates += duplicates
         if busy:
             return _answer(503, "an event of this delivery is being handled; retry later")
-        return _answer(200, "handled", handled=len(claimed), duplicates=duplicates)
+        return _answer(
+            200, "handled", handled=len(claimed), duplicates=duplicates, malformed=malformed
+        )
 
-    async def _run_handlers(self, claimed: list[CloudEvent], finished: list[CloudEvent]) -> None:
-        """Each claimed event to its handler, in order; `finished` grows as each succeeds
-        (the batch handler's events last, all at once)."""
-        default, routes, batch = self._default, self._routes, self._batch
-        batched: list[CloudEvent] = []
-        for event in claimed:
-            handler = routes.get(event.type)
-            if handler is None and event.type != TEST_EVENT_TYPE:
-                if batch is not None:
-                    batched.append(event)
-                    continue
-                handler = default
-            if handler is not None:
-                await handler(event)
-            finished.append(event)
-        if batched:
-            assert batch is not None
-            await batch(batched)
-            finished.extend(batched)
+    async def _failed(
+        self, claimed: list[CloudEvent], progress: Progress, error: Exception
+    ) -> web.Response:
+        handled = {event.id for event in progress.finished}
+        reason = "timed out" if isinstance(error, asyncio.TimeoutError) else "failed"
+        culprits = ", ".join(f"{e.id} ({e.type})" for e in progress.current[:3]) or "-"
+        logger.warning(
+            "a handler %s on event %s; answering 500 so Twilio retries", reason, culprits,
+            exc_info=error,
+        )  # fmt: skip
+        try:
+            if handled:
+                await self._store("done", self.dedupe.done(list(handled)))
+            self.stats.events_handled += len(handled)
+            await self._store(
+                "release", self.dedupe.release([e.id for e in claimed if e.id not in handled])
+            )
+        except StoreError as store_error:
+            logger.warning("after the failure, the store failed too: %s", store_error)
+        return _answer(500, f"the handler {reason}; retry later")
+
+    async def _enqueue(self, events: list[CloudEvent], malformed: int) -> web.Response:
+        from .stream import StreamEntry
+
+        assert self.stream is not None
+        entries = [
+            StreamEntry(event.id, event.type, orjson.dumps(event_to_json(event)))
+            for event in events
+        ]
+        try:
+            result = await self._store("enqueue", self.stream.enqueue(entries))
+        except StoreError as error:
+            logger.warning("answering 503 so Twilio retries: %s", error)
+            return _answer(503, "the stream is unavailable; retry later")
+        added = sum(result.added)
+        self.stats.events_handled += added
+        self.stats.duplicates += len(events) - added
+        self.stats.backlog = result.backlog
+        return _answer(
+            200, "enqueued", enqueued=added, duplicates=len(events) - added, malformed=malformed
+        )
 
 
 async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:

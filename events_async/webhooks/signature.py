@@ -5,11 +5,19 @@ signs that whole URL: `X-Twilio-Signature = base64(HMAC-SHA1(auth token, URL))`.
 own validators try the URL with and without the default port (443, 80), since Twilio
 has signed both forms.
 
+Twilio has also been seen signing one percent-escaping of a URL's query and requesting
+another (twilio-node issues 1059 and 1183: `'` signed, `%27` requested, and `@`/`:` the
+other way round). So the query is also tried with the characters RFC 3986 allows bare in
+a query but encoders treat differently — `' ! ( ) * : @` — all unescaped, and all
+escaped. Only the query varies: another path, host or non-default port never matches.
+
 `verify_delivery` accepts a delivery only when everything holds: a signature is there;
-a POST's URL carries exactly one `bodySHA256` and it is the hash of the raw bytes
-received (never of a parsed body: that is the fail-open trap of twilio-python's generic
-validator); and the signature matches one URL form under one of the tokens (several
-during a rotation). Digests are compared in constant time.
+a delivery with a body (every POST, and a GET that carries one) has exactly one
+`bodySHA256` in its URL and it is the hash of the raw bytes received (never of a parsed
+body: that is the fail-open trap of twilio-python's generic validator), so no byte a
+handler sees is unsigned; and the signature matches one URL form under one of the tokens
+(several during a rotation). Every form is tried under every token, with no early exit,
+and digests are compared in constant time.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -35,6 +44,9 @@ __all__ = [
 SIGNATURE_HEADER = "X-Twilio-Signature"
 BODY_HASH_PARAMETER = "bodySHA256"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_LOOSE = "'!()*:@"  # allowed bare in a query (RFC 3986), escaped by some encoders
+_ESCAPED = re.compile("|".join(f"%{ord(c):02X}" for c in _LOOSE), re.IGNORECASE)
+_BARE = re.compile("[" + re.escape(_LOOSE) + "]")
 
 
 def body_sha256(body: bytes) -> str:
@@ -54,10 +66,8 @@ def signed_url(destination: str, body: bytes) -> str:
     return f"{destination}{joiner}{urlencode({BODY_HASH_PARAMETER: body_sha256(body)})}"
 
 
-def url_forms(url: str, parts: SplitResult | None = None) -> list[str]:
-    """`url` as given, then with its default port added or removed (`:443`, `:80`);
-    `parts` is `urlsplit(url)`, when the caller has it."""
-    parts = parts or urlsplit(url)
+def _port_forms(url: str, parts: SplitResult) -> list[str]:
+    """`url` as given, then with its default port added or removed (`:443`, `:80`)."""
     default = _DEFAULT_PORTS.get(parts.scheme.lower())
     try:
         port = parts.port
@@ -74,6 +84,31 @@ def url_forms(url: str, parts: SplitResult | None = None) -> list[str]:
     return [url, urlunsplit(parts._replace(netloc=other))]
 
 
+def _query_forms(url: str, query: str) -> list[str]:
+    """`url`, then with the loose characters of its query all unescaped, then all escaped
+    (only the forms that differ)."""
+    if not query:
+        return [url]
+    head = url[: len(url) - len(query)]
+    forms = [url]
+    for variant in (
+        _ESCAPED.sub(lambda m: chr(int(m.group()[1:], 16)), query),
+        _BARE.sub(lambda m: f"%{ord(m.group()):02X}", query),
+    ):
+        if head + variant not in forms:
+            forms.append(head + variant)
+    return forms
+
+
+def url_forms(url: str, parts: SplitResult | None = None) -> list[str]:
+    """Every form of `url` that Twilio may have signed: as given, with the default port
+    added or removed, and with its query's loose characters unescaped or escaped;
+    `parts` is `urlsplit(url)`, when the caller has it."""
+    parts = parts or urlsplit(url)
+    query = "" if parts.fragment else parts.query
+    return [form for base in _port_forms(url, parts) for form in _query_forms(base, query)]
+
+
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("ascii"))
 
@@ -88,7 +123,8 @@ def verify_delivery(
     """Raise `SignatureError` unless Twilio signed this delivery with one of `tokens`.
 
     `url` is the full URL Twilio delivered to (scheme, host, path and query as Twilio
-    saw them); `body` the raw bytes of a POST, or None for a GET (URL and query only).
+    saw them); `body` the raw bytes received, or None when the request had none (a GET:
+    URL and query only). Any body, even an empty one, must be covered by `bodySHA256`.
     """
     if not tokens or not all(isinstance(t, str) and t for t in tokens):
         raise SignatureError("no auth token to check signatures with")
