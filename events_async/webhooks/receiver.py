@@ -31,19 +31,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import orjson
 from aiohttp import web
 
 from .._validate import check_positive_int, check_seconds
-from ..errors import InvalidRequestError, PayloadError, SignatureError, StoreError
+from ..errors import InvalidRequestError, PayloadError, SignatureError
 from ..models import CloudEvent
-from .cloudevents import event_to_json
-from .dedupe import Claim, DedupeStore, MemoryDedupe
+from .dedupe import DedupeStore, MemoryDedupe
 from .events import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_EVENTS,
@@ -51,8 +48,9 @@ from .events import (
     Malformed,
     parse_delivery,
 )
+from .handoff import HandleNow, HandToStream, within
 from .observations import Observations
-from .router import BatchHandler, EventHandler, Progress, Router
+from .router import BatchHandler, EventHandler, Router
 from .signature import SIGNATURE_HEADER, verify_delivery
 from .stats import ReceiverStats
 
@@ -80,8 +78,6 @@ DEFAULT_READ_TIMEOUT = 10.0  # a body that trickles in longer holds a slot for n
 DEFAULT_STORE_TIMEOUT = 1.0  # a Redis round trip is well under a millisecond on a LAN
 DEFAULT_MAX_CONCURRENT = 64
 RETRY_AFTER_SECONDS = "1"
-_timeout: Any = getattr(asyncio, "timeout", None)
-T = TypeVar("T")
 
 
 def _answer(status: int, message: str, **extra: Any) -> web.Response:
@@ -161,6 +157,13 @@ class EventReceiver:
         self.on_malformed = on_malformed
         self.stats = ReceiverStats()
         self.observations = Observations()
+        self._hand_off: HandleNow | HandToStream = (
+            HandToStream(stream, self.stats, self.store_timeout)
+            if stream is not None
+            else HandleNow(
+                self.router, self.dedupe, self.stats, self.handler_timeout, self.store_timeout
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<EventReceiver {len(self._tokens)} token(s), {self.in_progress} in progress>"
@@ -238,7 +241,7 @@ class EventReceiver:
 
     async def _deliver(self, request: web.Request) -> web.Response:
         try:
-            body = await _within(self.read_timeout, self._read_body(request))
+            body = await within(self.read_timeout, self._read_body(request))
         except asyncio.TimeoutError:
             return _answer(408, f"the body did not arrive within {self.read_timeout:g}s")
         if body is None:
@@ -272,9 +275,8 @@ class EventReceiver:
         for event in events:
             if event.type == TEST_EVENT_TYPE:
                 self.observations.record_test_event(request.query.get(PROBE_PARAMETER), event)
-        if self.stream is not None:
-            return await self._enqueue(events, len(parsed.malformed))
-        return await self._dispatch(events, len(parsed.malformed))
+        outcome = await self._hand_off(events, len(parsed.malformed))
+        return _answer(outcome.status, outcome.message, **outcome.counts)
 
     async def _skip_malformed(self, malformed: list[Malformed], good: int) -> None:
         self.stats.malformed += len(malformed)
@@ -313,108 +315,6 @@ class EventReceiver:
             scheme = _first(request.headers.get("X-Forwarded-Proto")) or scheme
             host = _first(request.headers.get("X-Forwarded-Host")) or host
         return f"{scheme}://{host}{path}{suffix}"
-
-    # dispatch ----------------------------------------------------------------------------
-
-    async def _store(self, step: str, work: Coroutine[Any, Any, T]) -> T:
-        """A call to the dedupe store or stream, bounded by `store_timeout`; any failure
-        is a `StoreError` (the delivery then answers 503)."""
-        try:
-            return await _within(self.store_timeout, work)
-        except StoreError:
-            raise
-        except asyncio.TimeoutError:
-            raise StoreError(f"the store did not answer the {step} within "
-                             f"{self.store_timeout:g}s") from None  # fmt: skip
-        except Exception as error:
-            raise StoreError(f"the store failed the {step}: {type(error).__name__}") from None
-
-    async def _dispatch(self, events: list[CloudEvent], malformed: int) -> web.Response:
-        first: dict[str, CloudEvent] = {}
-        for event in events:  # an id twice in one delivery is handled once
-            first.setdefault(event.id, event)
-        unique = list(first.values())
-        try:
-            claims = await self._store("claim", self.dedupe.claim([e.id for e in unique]))
-        except StoreError as error:
-            logger.warning("answering 503 so Twilio retries: %s", error)
-            return _answer(503, "the dedupe store is unavailable; retry later")
-        claimed = [e for e, claim in zip(unique, claims, strict=True) if claim is Claim.NEW]
-        busy = sum(claim is Claim.BUSY for claim in claims)
-        duplicates = len(events) - len(claimed) - busy
-        progress = Progress()
-        started = time.perf_counter()
-        try:
-            await _within(self.handler_timeout, self.router.run(claimed, progress))
-        except Exception as error:  # a handler failed or ran out of time: Twilio retries
-            self.stats.handler_took(time.perf_counter() - started)
-            return await self._failed(claimed, progress, error)
-        if claimed:
-            self.stats.handler_took(time.perf_counter() - started)
-            try:
-                await self._store("done", self.dedupe.done([event.id for event in claimed]))
-            except StoreError as error:
-                logger.warning("handled %d event(s) but could not mark them done; answering "
-                               "503, so Twilio retries: %s", len(claimed), error)  # fmt: skip
-                return _answer(503, "the dedupe store is unavailable; retry later")
-        self.stats.events_handled += len(claimed)
-        self.stats.duplicates += duplicates
-        if busy:
-            return _answer(503, "an event of this delivery is being handled; retry later")
-        return _answer(
-            200, "handled", handled=len(claimed), duplicates=duplicates, malformed=malformed
-        )
-
-    async def _failed(
-        self, claimed: list[CloudEvent], progress: Progress, error: Exception
-    ) -> web.Response:
-        handled = {event.id for event in progress.finished}
-        reason = "timed out" if isinstance(error, asyncio.TimeoutError) else "failed"
-        culprits = ", ".join(f"{e.id} ({e.type})" for e in progress.current[:3]) or "-"
-        logger.warning(
-            "a handler %s on event %s; answering 500 so Twilio retries", reason, culprits,
-            exc_info=error,
-        )  # fmt: skip
-        try:
-            if handled:
-                await self._store("done", self.dedupe.done(list(handled)))
-            self.stats.events_handled += len(handled)
-            await self._store(
-                "release", self.dedupe.release([e.id for e in claimed if e.id not in handled])
-            )
-        except StoreError as store_error:
-            logger.warning("after the failure, the store failed too: %s", store_error)
-        return _answer(500, f"the handler {reason}; retry later")
-
-    async def _enqueue(self, events: list[CloudEvent], malformed: int) -> web.Response:
-        from .stream import StreamEntry
-
-        assert self.stream is not None
-        entries = [
-            StreamEntry(event.id, event.type, orjson.dumps(event_to_json(event)))
-            for event in events
-        ]
-        try:
-            result = await self._store("enqueue", self.stream.enqueue(entries))
-        except StoreError as error:
-            logger.warning("answering 503 so Twilio retries: %s", error)
-            return _answer(503, "the stream is unavailable; retry later")
-        added = sum(result.added)
-        self.stats.events_handled += added
-        self.stats.duplicates += len(events) - added
-        self.stats.backlog = result.backlog
-        return _answer(
-            200, "enqueued", enqueued=added, duplicates=len(events) - added, malformed=malformed
-        )
-
-
-async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
-    """`await work`, cancelled after `seconds` (`asyncio.TimeoutError`); on Python 3.11+
-    without the task per call that `asyncio.wait_for` costs."""
-    if _timeout is None:
-        return await asyncio.wait_for(work, seconds)
-    async with _timeout(seconds):
-        return await work
 
 
 def _first(value: str | None) -> str | None:
