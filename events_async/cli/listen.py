@@ -1,5 +1,10 @@
 """`events-async listen`: run a receiver and print each verified event; Ctrl-C stops it.
 
+With `--redis-url`, several `listen` processes share one dedupe store: between them each
+event is printed once. With `--stream`, events are handed to a Redis Stream instead of
+printed, for `events-async consume` (or any `StreamConsumer`) to handle. With
+`--metrics-port`, Prometheus metrics are served on that port.
+
 With `--fake`, it also starts the fake Events API, proves a webhook sink pointing at
 itself, subscribes it to a few message events and emits some, so the whole loop —
 create, test, validate, subscribe, deliver, verify — runs in one command.
@@ -10,26 +15,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
-import signal
-import sys
 from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from aiohttp import web
 
-from .._text import fit, printable
-from ..models import CloudEvent
-from ..webhooks.cloudevents import event_to_json
-from ..webhooks.events import TEST_EVENT_TYPE
-from ..webhooks.receiver import EventHandler, EventReceiver
-from .connection import output_width
-from .spec import HOST_OPTION, PORT_OPTION, Arg, Command, Group, UsageError
+from ..webhooks.dedupe import DedupeStore
+from ..webhooks.receiver import EventReceiver
+from .event_lines import Stop, log_warnings_in_one_line, printer, say
+from .redis_options import REDIS_URL_OPTION, STREAM_OPTION, redis_client, redis_url, where
+from .spec import HOST_OPTION, PORT, PORT_OPTION, Arg, Command, Group, UsageError
 
 if TYPE_CHECKING:
     from ..testing import FakeEventsServer
+    from ..webhooks.stream import RedisStream
 
 __all__ = ["LISTEN"]
 
@@ -40,86 +40,61 @@ DEMO_TYPES = (
 )
 
 
-class _Stop:
-    """Why the command stops: Ctrl-C or SIGTERM, or the reader of stdout went away."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-        self.pipe_closed = False
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, self.event.set)
-
-
-def _printer(as_json: bool, stop: _Stop) -> EventHandler:
-    """A handler that prints each event: a JSON line, or one line of a table. When the
-    reader of stdout goes away (`| head`), it sets `stop` and fails the delivery, which
-    then answers 500: Twilio delivers that event again later, to a receiver that can
-    still show it."""
-    width = None if as_json else output_width()
-
-    async def print_event(event: CloudEvent) -> None:
-        if as_json:
-            line = orjson.dumps(event_to_json(event)).decode()
-        else:
-            when = event.time.isoformat() if event.time else "-"
-            test_id = event.data.get("test_id") if isinstance(event.data, dict) else None
-            shown = f"test_id={test_id}" if event.type == TEST_EVENT_TYPE else event.source
-            line = fit(printable(f"{when}  {event.type}  {event.id}  {shown}"), width)
-        try:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-        except BrokenPipeError:
-            stop.pipe_closed = True
-            stop.event.set()
-            raise
-
-    return print_event
-
-
-def _log_warnings_in_one_line(debug: bool) -> None:
-    """The receiver's warnings (a handler that failed) on stderr, one line each; the
-    traceback only with --debug."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_OneLine() if not debug else logging.Formatter("%(message)s"))
-    handler.setLevel(logging.WARNING)
-    handler.addFilter(_not_a_closed_pipe)
-    logger = logging.getLogger("events_async.webhooks")
-    logger.addHandler(handler)
-    logger.propagate = False
-
-
-def _not_a_closed_pipe(record: logging.LogRecord) -> bool:
-    """A delivery failed because stdout's reader left: the command is ending quietly."""
-    return not (record.exc_info and isinstance(record.exc_info[1], BrokenPipeError))
-
-
-class _OneLine(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        reason = ""
-        if record.exc_info and record.exc_info[1] is not None:
-            reason = f" ({type(record.exc_info[1]).__name__})"
-        return printable(f"events-async: warning: {record.getMessage()}{reason}")
-
-
 @contextlib.asynccontextmanager
-async def _serving(receiver: EventReceiver, args: argparse.Namespace) -> AsyncIterator[str]:
-    """The receiver on host:port/path; yields the URL it listens on."""
-    runner = web.AppRunner(receiver.app(args.path), access_log=None, shutdown_timeout=1.0)
+async def _serving(app: web.Application, host: str, port: int, path: str) -> AsyncIterator[str]:
+    """`app` on host:port; yields the URL of `path` on it."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, args.host, args.port)
+        site = web.TCPSite(runner, host, port)
         try:
             await site.start()
         except OSError as error:
             reason = error.strerror or str(error)
-            raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
-        host, port = runner.addresses[0][:2]
-        shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{port}{args.path}"
+            raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+        bound, actual = runner.addresses[0][:2]
+        shown = f"[{bound}]" if ":" in bound else bound
+        yield f"http://{shown}:{actual}{path}"
     finally:
         await runner.cleanup()
+
+
+async def _shared(
+    stack: contextlib.AsyncExitStack, args: argparse.Namespace
+) -> tuple[DedupeStore | None, RedisStream | None]:
+    """The Redis dedupe store, or the stream, that `--redis-url` and `--stream` ask for."""
+    url = redis_url(args.redis_url)
+    if url is None:
+        if args.stream is not None:
+            raise UsageError("--stream needs --redis-url (or $EVENTS_ASYNC_REDIS_URL)")
+        return None, None
+    client = await stack.enter_async_context(redis_client(url))
+    if args.stream is not None:
+        from ..webhooks.stream import RedisStream
+
+        say(f"handing events to the stream {args.stream} on Redis at {where(url)}")
+        return None, RedisStream(client, args.stream)
+    from ..webhooks.redis_dedupe import RedisDedupe
+
+    say(f"sharing deduplication through Redis at {where(url)}")
+    return RedisDedupe(client), None
+
+
+async def _serve_metrics(
+    stack: contextlib.AsyncExitStack, receiver: EventReceiver, args: argparse.Namespace
+) -> None:
+    try:
+        from prometheus_client import CollectorRegistry
+
+        from ..webhooks.metrics import ReceiverCollector, metrics_app
+    except ImportError:
+        raise UsageError("--metrics-port needs prometheus_client: "
+                         "pip install 'events-async[metrics]'") from None  # fmt: skip
+    registry = CollectorRegistry()
+    registry.register(ReceiverCollector(receiver.stats))
+    app = metrics_app(registry)
+    url = await stack.enter_async_context(_serving(app, args.host, args.metrics_port, "/metrics"))
+    say(f"metrics on {url}")
 
 
 def _tokens(args: argparse.Namespace) -> list[str]:
@@ -130,52 +105,57 @@ def _tokens(args: argparse.Namespace) -> list[str]:
     return list(tokens)
 
 
-def _say(message: str) -> None:
-    print(f"events-async: {message}", file=sys.stderr, flush=True)
-
-
 async def _demo(fake: FakeEventsServer, receiver: EventReceiver, url: str) -> None:
     """A sink proven at `url`, subscribed to `DEMO_TYPES`, and an event of each emitted."""
     from ..webhooks.prove import prove_sink
 
     async with fake.client() as client:
         sink = await prove_sink(client, receiver, url, description="listen --fake")
-        _say(f"sink {sink.sid} proven: Test, the signed test event, Validate: {sink.status}")
+        say(f"sink {sink.sid} proven: Test, the signed test event, Validate: {sink.status}")
         await client.subscriptions.create(
             description="listen --fake", sink_sid=sink.sid, types=list(DEMO_TYPES)
         )
     for event_type in DEMO_TYPES:
         fake.emit(event_type, {"messageSid": "SM" + "0" * 32, "to": "+15005550006"})
     await fake.deliveries_settled()
-    _say("demo events delivered")
+    say("demo events delivered")
 
 
 async def _listen(args: argparse.Namespace) -> int:
     if not args.path.startswith("/"):
         raise UsageError("--path must start with /")
-    stop = _Stop()  # first, so Ctrl-C at any moment is a clean stop
-    _log_warnings_in_one_line(args.debug)
+    if args.metrics_port is not None and args.metrics_port == args.port != 0:
+        raise UsageError("--metrics-port must differ from --port")
+    stop = Stop()  # first, so Ctrl-C at any moment is a clean stop
+    log_warnings_in_one_line(args.debug)
     async with contextlib.AsyncExitStack() as stack:
+        dedupe, stream = await _shared(stack, args)
         fake: FakeEventsServer | None = None
         if args.fake:
             from ..testing import FakeEventsServer
 
             fake = await stack.enter_async_context(FakeEventsServer())
         receiver = EventReceiver(
-            _printer(args.json, stop),
+            printer(args.json, stop) if stream is None else None,
             auth_tokens=[fake.account.auth_token] if fake is not None else _tokens(args),
             public_url=args.public_url,
             trust_forwarded=args.trust_forwarded,
+            dedupe=dedupe,
+            stream=stream,
         )
-        url = await stack.enter_async_context(_serving(receiver, args))
+        url = await stack.enter_async_context(
+            _serving(receiver.app(args.path), args.host, args.port, args.path)
+        )
         signed_as = f" (signed as {args.public_url})" if args.public_url else ""
-        _say(f"listening on {url}{signed_as}; Ctrl-C stops")
+        say(f"listening on {url}{signed_as}; Ctrl-C stops")
+        if args.metrics_port is not None:
+            await _serve_metrics(stack, receiver, args)
         if fake is not None:
             await _until_either(_demo(fake, receiver, url), stop.event)
         await stop.event.wait()
     if stop.pipe_closed:
         raise BrokenPipeError  # ends quietly, as every command does on a closed pipe
-    _say("stopped")
+    say("stopped")
     return 0
 
 
@@ -220,6 +200,18 @@ LISTEN = Group(
                     {"action": "store_true"},
                 ),
                 Arg(("--json",), "print each event as a JSON line", {"action": "store_true"}),
+                REDIS_URL_OPTION,
+                Arg(
+                    STREAM_OPTION.flags,
+                    "hand events to this Redis Stream instead of printing them "
+                    "(for `events-async consume`; needs --redis-url)",
+                    STREAM_OPTION.options,
+                ),
+                Arg(
+                    ("--metrics-port",),
+                    "serve Prometheus metrics at /metrics on this port (same --host)",
+                    {"type": PORT, "metavar": "PORT"},
+                ),
                 Arg(
                     ("--fake",),
                     "start the fake Events API, prove a sink pointing here, emit demo events",
