@@ -54,9 +54,10 @@ class RedisServer:
     """One `redis-server` process on 127.0.0.1, its data in `directory`; it can be stopped
     and started again on the same port (a Redis outage in the middle of a test)."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, *, durable: bool = False) -> None:
         self.directory = directory
         self.port = port or _free_port()
+        self.durable = durable  # an append-only file, synced on every write: survives a restart
         self.binary = redis_server_binary()
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -76,7 +77,8 @@ class RedisServer:
         with log:
             self._process = subprocess.Popen(
                 [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--dir", str(self.directory), "--save", "", "--appendonly", "no",
+                 "--dir", str(self.directory), "--save", "",
+                 "--appendonly", "yes" if self.durable else "no", "--appendfsync", "always",
                  "--protected-mode", "no", "--daemonize", "no"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )  # fmt: skip
