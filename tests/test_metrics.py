@@ -49,3 +49,18 @@ async def test_every_documented_metric_is_scraped_with_what_the_receiver_did() -
     assert samples[("events_async_handler_duration_seconds_count", ())] == 4
     assert samples[("events_async_handler_duration_seconds_bucket", (("le", "+Inf"),))] == 4
     assert ("events_async_stream_backlog", ()) not in samples  # no stream
+
+
+def test_the_readmes_metric_table_names_every_metric_and_only_those() -> None:
+    from pathlib import Path
+
+    from events_async.webhooks.stats import ReceiverStats
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    documented = {
+        line.split("`")[1].removesuffix("_total")
+        for line in readme.splitlines()
+        if line.startswith("| `events_async_")
+    }
+    collected = {family.name for family in ReceiverCollector(ReceiverStats(backlog=0)).collect()}
+    assert documented == collected
