@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 from .test_cli_listen import TOKEN, deliver, listening, stop
 
@@ -56,7 +57,7 @@ def test_listen_hands_events_to_a_stream_and_consume_prints_then_acknowledges_th
         assert rx.stdout.read() == ""  # handed to the stream, not printed
     assert status == 0
     consume = subprocess.Popen(
-        ["events-async", "consume", "--redis-url", redis_url, "--stream", "s", "--json"],
+        [sys.executable, "-m", "events_async", "consume", "--redis-url", redis_url, "--stream", "s", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -79,7 +80,7 @@ def test_a_redis_that_cannot_be_reached_is_one_line_without_its_password() -> No
     url = "redis://:hunter2-secret@127.0.0.1:1/0"
     for command in (["listen", "--auth-token", TOKEN, "--port", "0"], ["consume"]):
         result = subprocess.run(
-            ["events-async", *command, "--redis-url", url],
+            [sys.executable, "-m", "events_async", *command, "--redis-url", url],
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
         assert result.returncode == 1, result.stderr
@@ -90,7 +91,7 @@ def test_a_redis_that_cannot_be_reached_is_one_line_without_its_password() -> No
 
 def test_stream_without_redis_is_a_usage_error() -> None:
     result = subprocess.run(
-        ["events-async", "listen", "--auth-token", TOKEN, "--stream", "s", "--port", "0"],
+        [sys.executable, "-m", "events_async", "listen", "--auth-token", TOKEN, "--stream", "s", "--port", "0"],
         capture_output=True, text=True, timeout=30, check=False,
         env={"PATH": os.environ["PATH"]},
     )  # fmt: skip
