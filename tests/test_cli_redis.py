@@ -10,6 +10,8 @@ import sys
 
 from .test_cli_listen import TOKEN, deliver, listening, stop
 
+COMMAND = (sys.executable, "-m", "events_async")
+
 
 def event(event_id: str, type: str = "com.twilio.messaging.message.delivered") -> bytes:
     return json.dumps(
@@ -57,7 +59,7 @@ def test_listen_hands_events_to_a_stream_and_consume_prints_then_acknowledges_th
         assert rx.stdout.read() == ""  # handed to the stream, not printed
     assert status == 0
     consume = subprocess.Popen(
-        [sys.executable, "-m", "events_async", "consume", "--redis-url", redis_url, "--stream", "s", "--json"],
+        [*COMMAND, "consume", "--redis-url", redis_url, "--stream", "s", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -80,7 +82,7 @@ def test_a_redis_that_cannot_be_reached_is_one_line_without_its_password() -> No
     url = "redis://:hunter2-secret@127.0.0.1:1/0"
     for command in (["listen", "--auth-token", TOKEN, "--port", "0"], ["consume"]):
         result = subprocess.run(
-            [sys.executable, "-m", "events_async", *command, "--redis-url", url],
+            [*COMMAND, *command, "--redis-url", url],
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
         assert result.returncode == 1, result.stderr
@@ -91,7 +93,7 @@ def test_a_redis_that_cannot_be_reached_is_one_line_without_its_password() -> No
 
 def test_stream_without_redis_is_a_usage_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "events_async", "listen", "--auth-token", TOKEN, "--stream", "s", "--port", "0"],
+        [*COMMAND, "listen", "--auth-token", TOKEN, "--stream", "s", "--port", "0"],
         capture_output=True, text=True, timeout=30, check=False,
         env={"PATH": os.environ["PATH"]},
     )  # fmt: skip
