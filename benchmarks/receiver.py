@@ -3,49 +3,59 @@
 The server's CPU time per delivery, for deliveries of 1 and of 50 events, comparing:
 
 - **bare** — an aiohttp handler that only reads the body and answers 200: the floor;
-- **events_async** — `EventReceiver`: the body read under a cap, the signature and
-  `bodySHA256` verified, the CloudEvents parsed into models, each id deduplicated and
-  handed to a handler (which does nothing).
+- **least** — the least correct work: the body read, its SHA-256 and the HMAC-SHA1 of the
+  URL compared (in constant time) to `bodySHA256` and `X-Twilio-Signature`, the body
+  decoded by `orjson.loads`; no models, no deduplication;
+- **memory** — `EventReceiver` (default `MemoryDedupe`, a handler that does nothing);
+- **redis** — the same with `RedisDedupe` on a real redis-server started for the run;
+- **stream** — `EventReceiver(stream=RedisStream(...))`, nothing consuming the stream.
 
 Each server runs in its own process (`--serve PEER`) and reports its own CPU time on
 `GET /_stats`; the load comes from this process, with every delivery signed (and every
 event id unique) before the clock starts, 16 in flight. Trials are interleaved and
-repeated `--runs` times; the table gives medians.
+repeated `--runs` times, Redis flushed before each; the table gives medians. Redis's own
+figures come from the server (`INFO commandstats` and `INFO cpu` around each trial): its
+CPU, and its round trips, the calls of every command but INFO and those run inside the
+library's Lua scripts (all are listed below the table).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import platform
+import re
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import aiohttp
+import orjson
+import redis
 from aiohttp import web
 
 from .run import server
 from .server import _until_terminated
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "benchmark-receiver-token"
-PEERS = ("bare", "events_async")
+PEERS = ("bare", "least", "memory", "redis", "stream")
+ON_REDIS = ("redis", "stream")
 IN_FLIGHT = 16
-TARGET = 1.5
-
-
-def _stats_route(app: web.Application) -> None:
-    async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"cpu": time.process_time()})
-
-    app.router.add_get("/_stats", stats)
+WARM_UP = 100
+TARGET_LEAST = 1.3  # memory, one event, against least
+TARGET_BARE = 1.5  # memory against bare (the earlier target)
 
 
 def bare_app() -> web.Application:
@@ -53,26 +63,68 @@ def bare_app() -> web.Application:
         await request.read()
         return web.json_response({"status": 200})
 
-    app = web.Application()
-    app.router.add_post("/events", receive)
-    return app
+    return _app(receive)
 
 
-def receiver_app() -> web.Application:
+def least_app() -> web.Application:
+    key = TOKEN.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        given = request.query.get("bodySHA256", "").encode()
+        url = f"{request.scheme}://{request.host}{request.raw_path}".encode()
+        expected = base64.b64encode(hmac.new(key, url, hashlib.sha1).digest())
+        signature = request.headers.get("X-Twilio-Signature", "").encode()
+        hashed = hmac.compare_digest(given, hashlib.sha256(body).hexdigest().encode())
+        if not (hmac.compare_digest(signature, expected) and hashed):
+            return web.json_response({"status": 403}, status=403)
+        orjson.loads(body)
+        return web.json_response({"status": 200})
+
+    return _app(receive)
+
+
+def receiver_app(peer: str, redis_url: str) -> tuple[web.Application, Any]:
+    """An `EventReceiver` app for `peer`, and the Redis store or stream to close (or None)."""
     from events_async.webhooks import CloudEvent, EventReceiver
 
     async def handle(event: CloudEvent) -> None:
         return None
 
-    receiver = EventReceiver(handle, auth_tokens=TOKEN)
+    store: Any = None
+    if peer == "memory":
+        receiver = EventReceiver(handle, auth_tokens=TOKEN)
+    elif peer == "redis":
+        from events_async.webhooks.redis_dedupe import RedisDedupe
+
+        store = RedisDedupe.from_url(redis_url)
+        receiver = EventReceiver(handle, auth_tokens=TOKEN, dedupe=store)
+    else:
+        from events_async.webhooks.stream import RedisStream
+
+        store = RedisStream.from_url(redis_url, "benchmark:events")
+        receiver = EventReceiver(auth_tokens=TOKEN, stream=store)
+    return _app(receiver.handle), store
+
+
+def _app(receive: Callable[[web.Request], Awaitable[web.Response]]) -> web.Application:
+    """`receive` on POST /events, and the process's CPU time on GET /_stats."""
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({"cpu": time.process_time()})
+
     app = web.Application()
-    app.router.add_post("/events", receiver.handle)
+    app.router.add_post("/events", receive)
+    app.router.add_get("/_stats", stats)
     return app
 
 
-async def serve(peer: str) -> None:
-    app = bare_app() if peer == "bare" else receiver_app()
-    _stats_route(app)
+async def serve(peer: str, redis_url: str) -> None:
+    store = None
+    if peer in ("bare", "least"):
+        app = bare_app() if peer == "bare" else least_app()
+    else:
+        app, store = receiver_app(peer, redis_url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -80,6 +132,8 @@ async def serve(peer: str) -> None:
     print(f"READY http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
     await _until_terminated()
     await runner.cleanup()
+    if store is not None:
+        await store.aclose()
 
 
 def deliveries(origin: str, count: int, batch: int, run: int) -> list[tuple[str, bytes, str]]:
@@ -93,7 +147,7 @@ def deliveries(origin: str, count: int, batch: int, run: int) -> list[tuple[str,
                 "specversion": "1.0",
                 "type": "com.twilio.messaging.message.delivered",
                 "source": "/2010-04-01/Accounts/AC0/Messages/SM0.json",
-                "id": f"EZ{run:04d}{n:08d}{k:04d}",
+                "id": f"EZ{batch:02d}{run:04d}{n:08d}{k:04d}",
                 "dataschema": "https://events-schemas.twilio.com/Messaging.MessageStatus/5",
                 "datacontenttype": "application/json",
                 "time": "2026-11-29T10:00:00.000Z",
@@ -129,24 +183,77 @@ async def _load(origin: str, work: list[tuple[str, bytes, str]]) -> float:
         return await server_cpu() - before
 
 
-def measure(args: argparse.Namespace) -> dict[tuple[int, str], list[float]]:
-    results: dict[tuple[int, str], list[float]] = defaultdict(list)
+class Trial(NamedTuple):
+    """Per delivery: the server's CPU seconds, Redis's calls by command, Redis's CPU."""
+
+    cpu: float
+    calls: dict[str, float]
+    redis_cpu: float
+
+
+def _redis_now(client: redis.Redis) -> tuple[dict[str, int], float]:
+    stats: Any = client.info("commandstats")
+    calls = {name.removeprefix("cmdstat_"): s["calls"] for name, s in stats.items()}
+    calls.pop("info", None)
+    cpu: Any = client.info("cpu")
+    return calls, cpu["used_cpu_user"] + cpu["used_cpu_sys"]
+
+
+def _in_scripts() -> set[str]:
+    """The commands the library's Lua scripts run (counted by Redis, but no round trip)."""
+    from events_async.webhooks import redis_dedupe, stream
+
+    sources = [redis_dedupe._CLAIM, redis_dedupe._DONE, redis_dedupe._RELEASE, stream._ENQUEUE]
+    return {name.lower() for s in sources for name in re.findall(r"redis\.call\('(\w+)'", s)}
+
+
+def _round_trips(trial: Trial, in_scripts: set[str]) -> float:
+    return sum(calls for name, calls in trial.calls.items() if name not in in_scripts)
+
+
+def _trial(origin: str, work: list[tuple[str, bytes, str]], client: redis.Redis) -> Trial:
+    client.flushall()  # the same empty Redis for every trial, outside the measurement
+    calls, redis_cpu = _redis_now(client)
+    cpu = asyncio.run(_load(origin, work))
+    calls_after, redis_cpu_after = _redis_now(client)
+    n = len(work)
+    delta = {name: (c - calls.get(name, 0)) / n for name, c in calls_after.items()}
+    return Trial(cpu / n, delta, (redis_cpu_after - redis_cpu) / n)
+
+
+def measure(args: argparse.Namespace) -> dict[tuple[int, str], list[Trial]]:
+    """Every trial, by (events per delivery, peer)."""
+    results: dict[tuple[int, str], list[Trial]] = defaultdict(list)
     with contextlib.ExitStack() as stack:
+        from tests.redis_server import RedisServer
+
+        store = RedisServer(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        store.start()
+        stack.callback(store.stop)
+        client = stack.enter_context(redis.Redis.from_url(store.url))
         servers = {
-            peer: stack.enter_context(server("--serve", peer, module="benchmarks.receiver"))[0]
+            peer: stack.enter_context(
+                server("--serve", peer, "--redis-url", store.url, module="benchmarks.receiver")
+            )[0]
             for peer in PEERS
         }
         for batch in (1, 50):
             count = args.deliveries if batch == 1 else max(args.deliveries // 10, 1)
-            for origin in servers.values():  # warm-up
-                asyncio.run(_load(origin, deliveries(origin, 20, batch, 9999)))
+            for origin in servers.values():
+                asyncio.run(_load(origin, deliveries(origin, WARM_UP, batch, 9999)))
             for run in range(args.runs):
-                order = PEERS[run % 2 :] + PEERS[: run % 2]
-                for peer in order:
-                    origin = servers[peer]
-                    work = deliveries(origin, count, batch, run)
-                    results[(batch, peer)].append(asyncio.run(_load(origin, work)) / count)
+                shift = run % len(PEERS)
+                for peer in PEERS[shift:] + PEERS[:shift]:
+                    work = deliveries(servers[peer], count, batch, run)
+                    results[(batch, peer)].append(_trial(servers[peer], work, client))
     return results
+
+
+def _verdict(batch: int, vs_least: float, vs_bare: float) -> str:
+    """The memory peer's targets: ≤ 1.3x least for one event; ≤ 1.5x bare, as before."""
+    met = {True: "met", False: "MISSED"}
+    least = f"≤ {TARGET_LEAST}x least: {met[vs_least <= TARGET_LEAST]}; " if batch == 1 else ""
+    return least + f"≤ {TARGET_BARE}x bare: {met[vs_bare <= TARGET_BARE]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,30 +261,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deliveries", type=int, default=4000, help="of 1 event (50: a tenth)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--serve", choices=PEERS, help=argparse.SUPPRESS)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(serve(args.serve))
+        asyncio.run(serve(args.serve, args.redis_url))
         return 0
     results = measure(args)
+    in_scripts = _in_scripts()
     print(
         f"{date.today().isoformat()} · {platform.python_implementation()} "
         f"{platform.python_version()} · {platform.machine()} · {os.cpu_count()} cores · "
-        f"{args.runs} runs, medians of the server's CPU per delivery"
+        f"{args.runs} runs, medians of the server's CPU per delivery\n"
     )
-    print()
-    print("| events per delivery | peer | CPU µs / delivery | CPU µs / event | vs bare | target |")
-    print("|---:|---|---:|---:|---:|---|")
+    print(
+        "| events per delivery | peer | CPU µs / delivery | CPU µs / event | vs bare | vs least "
+        "| Redis round trips / delivery | Redis CPU µs / delivery | target |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    notes = []
     for batch in (1, 50):
-        floor = statistics.median(results[(batch, "bare")])
+        bare = statistics.median(t.cpu for t in results[(batch, "bare")])
+        least = statistics.median(t.cpu for t in results[(batch, "least")])
         for peer in PEERS:
-            cpu = statistics.median(results[(batch, peer)])
-            verdict = ""
-            if peer == "events_async":
-                verdict = f"≤ {TARGET}x: {'met' if cpu / floor <= TARGET else 'MISSED'}"
+            trials = results[(batch, peer)]
+            mine = statistics.median(t.cpu for t in trials)
+            trips = rcpu = "-"
+            if peer in ON_REDIS:
+                names = sorted({name for t in trials for name in t.calls})
+                calls = {n: statistics.median(t.calls.get(n, 0.0) for t in trials) for n in names}
+                trips = f"{statistics.median(_round_trips(t, in_scripts) for t in trials):.2f}"
+                rcpu = f"{statistics.median(t.redis_cpu for t in trials) * 1e6:.0f}"
+                listed = ", ".join(
+                    f"{n}{'*' if n in in_scripts else ''} {c:.2f}" for n, c in calls.items() if c
+                )
+                notes.append(f"- {peer}, {batch} event{'s' if batch > 1 else ''}: {listed}")
+            verdict = _verdict(batch, mine / least, mine / bare) if peer == "memory" else ""
             print(
-                f"| {batch} | {peer} | {cpu * 1e6:.0f} | {cpu * 1e6 / batch:.1f} "
-                f"| {cpu / floor:.2f}x | {verdict} |"
+                f"| {batch} | {peer} | {mine * 1e6:.0f} | {mine * 1e6 / batch:.1f} "
+                f"| {mine / bare:.2f}x | {mine / least:.2f}x | {trips} | {rcpu} | {verdict} |"
             )
+    print("\nRedis commands per delivery, medians (* run inside a Lua script: no round trip):")
+    print("\n".join(notes))
     return 0
 
 

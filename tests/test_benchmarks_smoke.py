@@ -74,3 +74,25 @@ def test_the_fleet_benchmark_runs_at_a_tiny_size() -> None:
     rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| 3 ")]
     assert {row[1] for row in rows} == {"raw", "events_async"}
     assert {row[2] for row in rows} == {"54"}  # 18 requests an account, for both peers
+
+
+def test_the_receiver_benchmark_runs_every_peer_at_a_tiny_size() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.receiver", "--deliveries", "20", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
+    table = {(row[0].removeprefix("| "), row[1]): row for row in rows[1:]}
+    peers = ("bare", "least", "memory", "redis", "stream")
+    assert set(table) == {(batch, peer) for batch in ("1", "50") for peer in peers}
+    for (_batch, peer), row in table.items():
+        round_trips = row[6]
+        if peer in ("redis", "stream"):
+            assert float(round_trips) > 0, row  # counted on the real redis-server
+        else:
+            assert round_trips == "-", row
