@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .events import TEST_EVENT_TYPE, Malformed, ParsedDelivery, parse_delivery, parse_events
     from .prove import prove_sink
     from .receiver import PROBE_PARAMETER, EventReceiver
+    from .redis_dedupe import RedisDedupe
     from .signature import (
         SIGNATURE_HEADER,
         body_sha256,
@@ -52,6 +53,7 @@ __all__ = [
     "MemoryDedupe",
     "ParsedDelivery",
     "PayloadError",
+    "RedisDedupe",
     "SignatureError",
     "SinkProofError",
     "WebhookError",
@@ -76,6 +78,7 @@ _HOMES = {
     "MemoryDedupe": "events_async.webhooks.dedupe",
     "ParsedDelivery": "events_async.webhooks.events",
     "PayloadError": "events_async.errors",
+    "RedisDedupe": "events_async.webhooks.redis_dedupe",
     "SignatureError": "events_async.errors",
     "SinkProofError": "events_async.errors",
     "WebhookError": "events_async.errors",
