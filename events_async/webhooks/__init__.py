@@ -16,6 +16,8 @@ app.router.add_post("/events", receiver.handle)
 
 The pure core needs no server: `verify_delivery` (the signature, failing closed),
 `parse_events` (CloudEvents from the raw body), `MemoryDedupe` / `DedupeStore`.
+With redis-py (`pip install 'events-async[redis]'`), `RedisStream` hands verified events
+to a Redis Stream and `StreamConsumer` workers handle them from it.
 `prove_sink` takes a sink from created to verified end to end in one await.
 """
 
@@ -28,6 +30,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:
     from ..errors import PayloadError, SignatureError, SinkProofError, WebhookError
     from ..models import CloudEvent
+    from .consumer import StreamConsumer, StreamMessage
     from .dedupe import Claim, DedupeStore, MemoryDedupe
     from .events import TEST_EVENT_TYPE, Malformed, ParsedDelivery, parse_delivery, parse_events
     from .prove import prove_sink
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
         signed_url,
         verify_delivery,
     )
+    from .stream import EnqueueResult, RedisStream, StreamEntry
 
 __all__ = [
     "PROBE_PARAMETER",
@@ -48,14 +52,19 @@ __all__ = [
     "Claim",
     "CloudEvent",
     "DedupeStore",
+    "EnqueueResult",
     "EventReceiver",
     "Malformed",
     "MemoryDedupe",
     "ParsedDelivery",
     "PayloadError",
     "RedisDedupe",
+    "RedisStream",
     "SignatureError",
     "SinkProofError",
+    "StreamConsumer",
+    "StreamEntry",
+    "StreamMessage",
     "WebhookError",
     "body_sha256",
     "parse_delivery",
@@ -73,14 +82,19 @@ _HOMES = {
     "Claim": "events_async.webhooks.dedupe",
     "CloudEvent": "events_async.models",
     "DedupeStore": "events_async.webhooks.dedupe",
+    "EnqueueResult": "events_async.webhooks.stream",
     "EventReceiver": "events_async.webhooks.receiver",
     "Malformed": "events_async.webhooks.events",
     "MemoryDedupe": "events_async.webhooks.dedupe",
     "ParsedDelivery": "events_async.webhooks.events",
     "PayloadError": "events_async.errors",
     "RedisDedupe": "events_async.webhooks.redis_dedupe",
+    "RedisStream": "events_async.webhooks.stream",
     "SignatureError": "events_async.errors",
     "SinkProofError": "events_async.errors",
+    "StreamConsumer": "events_async.webhooks.consumer",
+    "StreamEntry": "events_async.webhooks.stream",
+    "StreamMessage": "events_async.webhooks.consumer",
     "WebhookError": "events_async.errors",
     "body_sha256": "events_async.webhooks.signature",
     "parse_delivery": "events_async.webhooks.events",
