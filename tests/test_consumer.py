@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -27,12 +26,9 @@ FAST = {"block": 0.05, "idle": 0.2}
 
 
 @pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    redis = aioredis.Redis.from_url(redis_url)
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
+def client(redis_client: aioredis.Redis) -> aioredis.Redis:
+    """Named `client` here: every test of this file talks to Redis."""
+    return redis_client
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import asyncio
 import importlib
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -53,12 +52,9 @@ async def wait_until(condition: Any, timeout: float = 5.0) -> None:
 
 
 @pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    redis = aioredis.Redis.from_url(redis_url)
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
+def client(redis_client: aioredis.Redis) -> aioredis.Redis:
+    """Named `client` here: every test of this file talks to Redis."""
+    return redis_client
 
 
 async def command_calls(redis: aioredis.Redis) -> dict[str, int]:
