@@ -53,6 +53,14 @@ if TYPE_CHECKING:
         WebhookSinkConfiguration,
     )
     from .pagination import AsyncPaginator
+    from .resources import (
+        EventTypesManager,
+        SchemasManager,
+        SchemaVersionsManager,
+        SinksManager,
+        SubscribedEventsManager,
+        SubscriptionsManager,
+    )
 
 __all__ = [
     "Account",
@@ -64,6 +72,7 @@ __all__ = [
     "ClientClosedError",
     "CloudEvent",
     "EventType",
+    "EventTypesManager",
     "EventsClient",
     "EventsError",
     "EventsTimeoutError",
@@ -80,6 +89,8 @@ __all__ = [
     "ResponseDecodeError",
     "Schema",
     "SchemaVersion",
+    "SchemaVersionsManager",
+    "SchemasManager",
     "SegmentSinkConfiguration",
     "ServerError",
     "SignatureError",
@@ -89,10 +100,13 @@ __all__ = [
     "SinkTestResult",
     "SinkType",
     "SinkValidateResult",
+    "SinksManager",
     "StoreError",
     "SubscribedEvent",
+    "SubscribedEventsManager",
     "SubscribedType",
     "Subscription",
+    "SubscriptionsManager",
     "TransportError",
     "WebhookError",
     "WebhookSinkConfiguration",
@@ -142,6 +156,12 @@ _HOMES = {
     "Subscription": ".models",
     "TransportError": ".errors",
     "WebhookSinkConfiguration": ".models",
+    "EventTypesManager": ".resources",
+    "SchemaVersionsManager": ".resources",
+    "SchemasManager": ".resources",
+    "SinksManager": ".resources",
+    "SubscribedEventsManager": ".resources",
+    "SubscriptionsManager": ".resources",
 }
 
 __getattr__ = lazy_exports(__name__, _HOMES)

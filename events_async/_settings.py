@@ -71,18 +71,30 @@ def credentials_for(
         api_key = _from(api_key, environ, "TWILIO_API_KEY")
         api_secret = _from(api_secret, environ, "TWILIO_API_SECRET")
         if api_key is None:
-            raise InvalidRequestError("api_secret needs api_key (or TWILIO_API_KEY)")
+            raise InvalidRequestError(
+                "api_secret needs api_key (or TWILIO_API_KEY)",
+                param="api_key",
+                detail="is missing: an API secret needs its key (or set TWILIO_API_KEY)",
+            )
         check_sid(api_key, "SK", "api_key", secret=True)
         if not api_secret:
-            raise InvalidRequestError("api_key needs api_secret (or TWILIO_API_SECRET)")
+            raise InvalidRequestError(
+                "api_key needs api_secret (or TWILIO_API_SECRET)",
+                param="api_secret",
+                detail="is missing: an API key needs its secret (or set TWILIO_API_SECRET)",
+            )
         return Credentials(api_key, api_secret, account_sid, api_key)
     auth_token = _from(auth_token, environ, "TWILIO_AUTH_TOKEN")
     if account_sid is None or not auth_token:
         raise InvalidRequestError(
-            "no credentials: pass account_sid and auth_token (or api_key and "
-            "api_secret), or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            "no credentials: give an Account SID and Auth Token (or an API key and its "
+            "secret), or set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
         )
     return Credentials(account_sid, auth_token, account_sid, None)
+
+
+def _bad_base_url(detail: str) -> InvalidRequestError:
+    return InvalidRequestError.for_param("base_url", detail)
 
 
 def base_url_for(
@@ -106,16 +118,16 @@ def base_url_for(
             labels.append(DEFAULT_REGION if region is None else check_dns_label(region, "region"))
             base_url = f"https://events.{'.'.join(labels)}.twilio.com"
     if not isinstance(base_url, str):
-        raise InvalidRequestError(f"base_url must be a string, got {type(base_url).__name__}")
+        raise _bad_base_url(f"must be a string, got {type(base_url).__name__}")
     try:
         url = URL(base_url.rstrip("/"))
         port = url.port
     except (ValueError, UnicodeError):
-        raise InvalidRequestError(f"base_url is not a valid URL: {base_url!r}") from None
+        raise _bad_base_url(f"is not a valid URL: {base_url!r}") from None
     if url.scheme not in ("http", "https") or not url.host or port is None:
-        raise InvalidRequestError(f"base_url must be an http(s) URL, got {base_url!r}")
+        raise _bad_base_url(f"must be an http(s) URL, got {base_url!r}")
     if url.user or url.password or url.query_string or url.fragment:
-        raise InvalidRequestError("base_url must not carry credentials, a query or a fragment")
+        raise _bad_base_url("must not carry credentials, a query or a fragment")
     return url
 
 
@@ -131,7 +143,7 @@ def timeout_for(timeout: aiohttp.ClientTimeout | float | None) -> aiohttp.Client
         for phase in ("total", "connect", "sock_connect", "sock_read"):
             value = getattr(timeout, phase)
             if value is not None:
-                check_seconds(value, f"timeout.{phase}")
+                check_seconds(value, f"timeout.{phase}", param="timeout")
         if timeout.total is None:
             return aiohttp.ClientTimeout(
                 total=DEFAULT_TOTAL_SECONDS,

@@ -23,7 +23,7 @@ from ._transport import Transport
 from ._validate import check_positive_int, check_wire_text
 from ._version import __version__
 from .errors import InvalidRequestError
-from .resources import EventTypes, Schemas, Sinks, Subscriptions
+from .resources import EventTypesManager, SchemasManager, SinksManager, SubscriptionsManager
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -36,10 +36,14 @@ USER_AGENT = (
 )
 
 
-def _basic_authorization(username: str, password: str) -> str:
+def _basic_authorization(credentials: Credentials) -> str:
+    username, password = credentials.login, credentials.secret
+    param = "auth_token" if credentials.api_key is None else "api_secret"
     if not isinstance(password, str):
-        raise InvalidRequestError(f"a secret must be a string, got {type(password).__name__}")
-    check_wire_text(password, "the auth token or API secret")
+        raise InvalidRequestError.for_param(
+            param, f"must be a string, got {type(password).__name__}", subject="a secret"
+        )
+    check_wire_text(password, "the auth token or API secret", param=param)
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
 
@@ -59,11 +63,13 @@ class TwilioApiClient:
         max_concurrency: int | None,
         max_response_bytes: int,
     ) -> None:
-        authorization = _basic_authorization(credentials.login, credentials.secret)
+        authorization = _basic_authorization(credentials)
         self.account_sid = credentials.account_sid
         self.api_key = credentials.api_key
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidRequestError(f"max_retries must be 0 or more, got {max_retries!r}")
+            raise InvalidRequestError.for_param(
+                "max_retries", f"must be 0 or more, got {max_retries!r}"
+            )
         if max_concurrency is not None:
             check_positive_int(max_concurrency, "max_concurrency")
         self.base_url = str(base_url)
@@ -109,8 +115,11 @@ class TwilioApiClient:
 class EventsClient(TwilioApiClient):
     """An asyncio client for the Twilio Events API v1.
 
-    Managers: `event_types`, `schemas` (and `schemas.versions(id)`), `sinks`,
-    `subscriptions` (and `subscriptions.subscribed_events(sid)`).
+    Managers (each a property below; `help()` on its class shows every method):
+    `event_types` (`EventTypesManager`), `schemas` (`SchemasManager`; `schemas.versions(id)`
+    is a `SchemaVersionsManager`), `sinks` (`SinksManager`), `subscriptions`
+    (`SubscriptionsManager`; `subscriptions.subscribed_events(sid)` is a
+    `SubscribedEventsManager`).
 
     Credentials are an Account SID and Auth Token, or an API key and secret. Arguments
     always win; the environment fills only what no argument gave, and an explicit pair
@@ -167,11 +176,39 @@ class EventsClient(TwilioApiClient):
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
         )
-        self.event_types = EventTypes(self._transport)
-        """Event types (`/v1/Types`)."""
-        self.schemas = Schemas(self._transport)
-        """Schemas and their versions (`/v1/Schemas`)."""
-        self.sinks = Sinks(self._transport)
-        """Sinks, with test and validate (`/v1/Sinks`)."""
-        self.subscriptions = Subscriptions(self._transport)
-        """Subscriptions and their subscribed events (`/v1/Subscriptions`)."""
+        self._event_types = EventTypesManager(self._transport)
+        self._schemas = SchemasManager(self._transport)
+        self._sinks = SinksManager(self._transport)
+        self._subscriptions = SubscriptionsManager(self._transport)
+
+    @property
+    def event_types(self) -> EventTypesManager:
+        """Event types (`/v1/Types`), an `EventTypesManager`:
+        `list(*, schema_id=None, page_size=None, limit=None)`, `fetch(type)`."""
+        return self._event_types
+
+    @property
+    def schemas(self) -> SchemasManager:
+        """Schemas and their versions (`/v1/Schemas`), a `SchemasManager`: `fetch(id)`,
+        `versions(id)` → a `SchemaVersionsManager` with `list(*, page_size=None,
+        limit=None)` and `fetch(schema_version)`."""
+        return self._schemas
+
+    @property
+    def sinks(self) -> SinksManager:
+        """Sinks (`/v1/Sinks`), a `SinksManager`: `create(*, description, sink_type,
+        sink_configuration)`, `fetch(sid)`, `update(sid, *, description)`, `delete(sid)`,
+        `list(*, in_use=None, status=None, page_size=None, limit=None)`, `test(sid)`,
+        `validate(sid, *, test_id)`."""
+        return self._sinks
+
+    @property
+    def subscriptions(self) -> SubscriptionsManager:
+        """Subscriptions (`/v1/Subscriptions`), a `SubscriptionsManager`:
+        `create(*, description, sink_sid, types)`, `fetch(sid)`, `update(sid, *,
+        description=None, sink_sid=None)`, `delete(sid)`, `list(*, sink_sid=None,
+        page_size=None, limit=None)`, `subscribed_events(subscription_sid)` → a
+        `SubscribedEventsManager` with `list(*, page_size=None, limit=None)`,
+        `create(*, type, schema_version=None)`, `fetch(type)`, `update(type, *,
+        schema_version=None)` and `delete(type)`."""
+        return self._subscriptions

@@ -14,7 +14,7 @@ EventsError
 │   └── ClientClosedError        the client was closed, or is used in another event loop
 ├── ResponseDecodeError      a body that is not the JSON promised
 ├── PaginationError          a next_page_url on another origin, or a loop
-├── InvalidRequestError      bad input caught before sending (also a ValueError)
+├── InvalidRequestError      bad input caught before sending (param; also a ValueError)
 └── WebhookError             a delivery to a receiver that cannot be trusted or read
     ├── SignatureError           no, or a wrong, X-Twilio-Signature or bodySHA256
     ├── PayloadError             a body that is not CloudEvents JSON, or over a cap
@@ -175,7 +175,30 @@ class PaginationError(EventsError):
 
 
 class InvalidRequestError(EventsError, ValueError):
-    """Input that cannot be sent: caught before any request is made."""
+    """Input that cannot be sent: caught before any request is made.
+
+    `param` names the argument at fault as the call spells it (`region`, `sink_sid`,
+    `types`), or is None when no one argument is (two that conflict, say). `detail` says
+    what is wrong with it without naming it ("must be one DNS label …"), so a caller can
+    name it in its own terms: the command line puts its flag there (`--region must be …`).
+    Without a `detail` of its own, the message is its detail.
+    """
+
+    def __init__(
+        self, message: str, *, param: str | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.param = param
+        self.detail = message if detail is None else detail
+
+    @classmethod
+    def for_param(
+        cls, param: str | None, detail: str, *, subject: str | None = None
+    ) -> InvalidRequestError:
+        """The error for argument `param`: "`subject` `detail`", the subject being `param`
+        unless another is given ("each of types' type")."""
+        subject = param if subject is None else subject
+        return cls(f"{subject} {detail}" if subject else detail, param=param, detail=detail)
 
 
 _STATUS_ERRORS: dict[int, type[ApiError]] = {

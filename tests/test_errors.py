@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from aioresponses import aioresponses
 
@@ -10,6 +12,7 @@ from events_async import (
     AuthenticationError,
     BadRequestError,
     EventsClient,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -155,3 +158,18 @@ async def test_redirects_are_not_followed(client: EventsClient, mocked: aiorespo
     with pytest.raises(ApiError) as caught:
         await client.sinks.fetch(SINK_SID)
     assert caught.value.status == 302
+
+
+def test_an_invalid_request_names_its_parameter_and_stays_a_value_error() -> None:
+    error = InvalidRequestError.for_param("region", "must be one DNS label, got 'a.b'")
+    assert isinstance(error, ValueError)
+    assert str(error) == "region must be one DNS label, got 'a.b'"
+    assert (error.param, error.detail) == ("region", "must be one DNS label, got 'a.b'")
+    named = InvalidRequestError.for_param("types", "must be 1 or more", subject="a version")
+    assert (str(named), named.param) == ("a version must be 1 or more", "types")
+
+    plain = InvalidRequestError("give a handler or a batch_handler, not both")
+    assert (plain.param, plain.detail) == (None, str(plain))  # as before: a message alone
+
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.param, copy.detail) == (str(error), error.param, error.detail)

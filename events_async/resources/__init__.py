@@ -1,8 +1,28 @@
-"""The resource managers, one module each."""
+"""The resource managers, one module each; a client holds one of each (`client.sinks`).
 
-from .event_types import EventTypes
-from .schemas import Schemas, SchemaVersions
-from .sinks import Sinks
-from .subscriptions import SubscribedEvents, Subscriptions
+The classes are public (and importable from `events_async`) so `help()` and editors show
+their methods; the client makes them, users never need to. The short names of earlier
+releases (`Sinks`, `Schemas`, …) remain as aliases.
+"""
 
-__all__ = ["EventTypes", "SchemaVersions", "Schemas", "Sinks", "SubscribedEvents", "Subscriptions"]
+from .event_types import EventTypesManager
+from .schemas import SchemasManager, SchemaVersionsManager
+from .sinks import SinksManager
+from .subscriptions import SubscribedEventsManager, SubscriptionsManager
+
+__all__ = [
+    "EventTypesManager",
+    "SchemaVersionsManager",
+    "SchemasManager",
+    "SinksManager",
+    "SubscribedEventsManager",
+    "SubscriptionsManager",
+]
+
+# The names before the managers were public, kept so existing imports still work.
+EventTypes = EventTypesManager
+Schemas = SchemasManager
+SchemaVersions = SchemaVersionsManager
+Sinks = SinksManager
+Subscriptions = SubscriptionsManager
+SubscribedEvents = SubscribedEventsManager

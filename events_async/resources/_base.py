@@ -87,16 +87,22 @@ def _has_non_finite(value: Any) -> bool:
     return False
 
 
-def json_text(value: Any, name: str) -> str:
+def json_text(value: Any, name: str, *, param: str | None = None) -> str:
     """`value` as one JSON form value: refused if it cannot be sent exactly as given.
 
     orjson refuses lone surrogates, non-string keys and nesting past 254 levels; NaN and
-    infinities (which it would quietly send as null) are refused here.
+    infinities (which it would quietly send as null) are refused here. The error names
+    the value `name` and blames argument `param` (default: `name`).
     """
+    param = name if param is None else param
     try:
         text = orjson.dumps(value).decode()
     except TypeError as exc:
-        raise InvalidRequestError(f"{name} is not JSON-serialisable: {exc}") from None
+        raise InvalidRequestError.for_param(
+            param, f"is not JSON-serialisable: {exc}", subject=name
+        ) from None
     if _has_non_finite(value):  # safe to recurse: orjson has bounded the depth
-        raise InvalidRequestError(f"{name} holds NaN or an infinity, which JSON cannot carry")
+        raise InvalidRequestError.for_param(
+            param, "holds NaN or an infinity, which JSON cannot carry", subject=name
+        )
     return text

@@ -7,11 +7,11 @@ from ..models import EventType
 from ..pagination import AsyncPaginator
 from ._base import Resource, wire_pairs
 
-__all__ = ["EventTypes"]
+__all__ = ["EventTypesManager"]
 
 
-class EventTypes(Resource):
-    """List and fetch event types (`/v1/Types`)."""
+class EventTypesManager(Resource):
+    """`client.event_types`: list and fetch event types (`/v1/Types`)."""
 
     def list(
         self,

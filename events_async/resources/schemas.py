@@ -12,30 +12,31 @@ from ._base import Resource
 if TYPE_CHECKING:
     from .._transport import Transport
 
-__all__ = ["SchemaVersions", "Schemas"]
+__all__ = ["SchemaVersionsManager", "SchemasManager"]
 
 
-class Schemas(Resource):
-    """Fetch schemas (`/v1/Schemas/{Id}`) and reach their versions."""
+class SchemasManager(Resource):
+    """`client.schemas`: fetch schemas (`/v1/Schemas/{Id}`) and reach their versions."""
 
     async def fetch(self, id: str) -> Schema:
         """One schema, with its latest version number. FetchSchema."""
         return await self._call("GET", Schema, "Schemas", check_text(id, "id"))
 
-    def versions(self, id: str) -> SchemaVersions:
+    def versions(self, id: str) -> SchemaVersionsManager:
         """The versions of schema `id`."""
-        return SchemaVersions(self._transport, check_text(id, "id"))
+        return SchemaVersionsManager(self._transport, check_text(id, "id"))
 
 
-class SchemaVersions(Resource):
-    """List and fetch the versions of one schema (`/v1/Schemas/{Id}/Versions`)."""
+class SchemaVersionsManager(Resource):
+    """`client.schemas.versions(id)`: list and fetch the versions of one schema
+    (`/v1/Schemas/{Id}/Versions`)."""
 
     def __init__(self, transport: Transport, schema_id: str) -> None:
         super().__init__(transport)
         self.schema_id = schema_id
 
     def __repr__(self) -> str:
-        return f"<SchemaVersions of {self.schema_id!r}>"
+        return f"<SchemaVersionsManager of {self.schema_id!r}>"
 
     def list(
         self, *, page_size: int | None = None, limit: int | None = None

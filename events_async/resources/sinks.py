@@ -22,7 +22,7 @@ from ..models import (
 from ..pagination import AsyncPaginator
 from ._base import Resource, json_text, wire_pairs
 
-__all__ = ["SinkConfiguration", "Sinks"]
+__all__ = ["SinkConfiguration", "SinksManager"]
 
 SinkConfiguration = (
     Mapping[str, Any]
@@ -39,6 +39,7 @@ _TYPED_CONFIGURATIONS: dict[type, SinkType] = {
 
 
 E = TypeVar("E", bound=enum.Enum)
+_CONFIGURATION = "sink_configuration"
 
 
 def _member(enum_cls: type[E], value: object, name: str) -> E:
@@ -47,28 +48,32 @@ def _member(enum_cls: type[E], value: object, name: str) -> E:
         return enum_cls(value)
     except ValueError:
         known = ", ".join(str(m.value) for m in enum_cls)
-        raise InvalidRequestError(f"unknown {name} {value!r}; expected one of {known}") from None
+        raise InvalidRequestError.for_param(
+            name, f"must be one of {known}, got {value!r}"
+        ) from None
 
 
 def _configuration_json(configuration: object, sink_type: SinkType) -> str:
     typed_for = _TYPED_CONFIGURATIONS.get(type(configuration))
     if typed_for is not None and typed_for is not sink_type:
-        raise InvalidRequestError(
-            f"{type(configuration).__name__} does not configure a {sink_type.value} sink"
+        raise InvalidRequestError.for_param(
+            _CONFIGURATION,
+            f"is a {type(configuration).__name__}, which does not configure a "
+            f"{sink_type.value} sink",
         )
     if typed_for is None and not isinstance(configuration, Mapping):
-        raise InvalidRequestError(
-            "sink_configuration must be a mapping or a typed sink configuration, "
-            f"got {type(configuration).__name__}"
+        raise InvalidRequestError.for_param(
+            _CONFIGURATION,
+            f"must be a mapping or a typed sink configuration, got {type(configuration).__name__}",
         )
     plain = unstructure(configuration)
     if not plain:
-        raise InvalidRequestError("sink_configuration must not be empty")
+        raise InvalidRequestError.for_param(_CONFIGURATION, "must not be empty")
     return json_text(dict(plain), "sink_configuration")
 
 
-class Sinks(Resource):
-    """Create, read, update, delete, test and validate sinks (`/v1/Sinks`)."""
+class SinksManager(Resource):
+    """`client.sinks`: create, read, update, delete, test and validate sinks (`/v1/Sinks`)."""
 
     async def create(
         self, *, description: str, sink_type: SinkType | str, sink_configuration: SinkConfiguration
@@ -107,7 +112,9 @@ class Sinks(Resource):
         """Every sink of the account, optionally only those (not) in use or in a status.
         ListSink."""
         if in_use is not None and not isinstance(in_use, bool):
-            raise InvalidRequestError(f"in_use must be True, False or None, got {in_use!r}")
+            raise InvalidRequestError.for_param(
+                "in_use", f"must be True, False or None, got {in_use!r}"
+            )
         params = wire_pairs(
             InUse=in_use,
             Status=None if status is None else _member(SinkStatus, status, "status").value,

@@ -14,9 +14,10 @@ from ._base import Resource, json_text, wire_pairs
 if TYPE_CHECKING:
     from .._transport import Transport
 
-__all__ = ["SubscribedEvents", "SubscribedTypeLike", "Subscriptions"]
+__all__ = ["SubscribedEventsManager", "SubscribedTypeLike", "SubscriptionsManager"]
 
 SubscribedTypeLike = SubscribedType | Mapping[str, Any] | str
+_TYPES = "types"
 
 
 def _type_json(item: object) -> str:
@@ -28,28 +29,32 @@ def _type_json(item: object) -> str:
     elif isinstance(item, Mapping):
         fields = dict(item)
     else:
-        raise InvalidRequestError(
-            f"each of types must be a SubscribedType, a mapping or a type name, got {item!r}"
+        raise InvalidRequestError.for_param(
+            _TYPES,
+            f"must each be a SubscribedType, a mapping or a type name, got {item!r}",
         )
-    check_text(fields.get("type"), "each of types' type")
-    if fields.get("schema_version") is None:
-        fields.pop("schema_version", None)
+    check_text(fields.get("type"), "each of types' type", param=_TYPES)
+    if fields.get("schema_version") is not None:
+        check_positive_int(fields["schema_version"], "each of types' schema_version", param=_TYPES)
     else:
-        check_positive_int(fields["schema_version"], "schema_version")
-    return json_text(fields, "types item")
+        fields.pop("schema_version", None)
+    return json_text(fields, "each of types", param=_TYPES)
 
 
 def _types_pairs(types: Iterable[SubscribedTypeLike]) -> list[tuple[str, str]]:
     if isinstance(types, (str, Mapping, SubscribedType)) or not isinstance(types, Iterable):
-        raise InvalidRequestError("types must be a list of event types, not a single value")
+        raise InvalidRequestError.for_param(
+            _TYPES, "must be a list of event types, not a single value"
+        )
     pairs = [("Types", _type_json(item)) for item in types]
     if not pairs:
-        raise InvalidRequestError("types must name at least one event type")
+        raise InvalidRequestError.for_param(_TYPES, "must name at least one event type")
     return pairs
 
 
-class Subscriptions(Resource):
-    """Create, read, update and delete subscriptions (`/v1/Subscriptions`)."""
+class SubscriptionsManager(Resource):
+    """`client.subscriptions`: create, read, update and delete subscriptions
+    (`/v1/Subscriptions`), and reach each one's subscribed events."""
 
     async def create(
         self, *, description: str, sink_sid: str, types: Iterable[SubscribedTypeLike]
@@ -103,23 +108,23 @@ class Subscriptions(Resource):
             limit=limit,
         )
 
-    def subscribed_events(self, subscription_sid: str) -> SubscribedEvents:
+    def subscribed_events(self, subscription_sid: str) -> SubscribedEventsManager:
         """The event types of one subscription."""
-        return SubscribedEvents(
+        return SubscribedEventsManager(
             self._transport, check_sid(subscription_sid, "DF", "subscription_sid")
         )
 
 
-class SubscribedEvents(Resource):
-    """The event types within one subscription
-    (`/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents`)."""
+class SubscribedEventsManager(Resource):
+    """`client.subscriptions.subscribed_events(sid)`: the event types within one
+    subscription (`/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents`)."""
 
     def __init__(self, transport: Transport, subscription_sid: str) -> None:
         super().__init__(transport)
         self.subscription_sid = subscription_sid
 
     def __repr__(self) -> str:
-        return f"<SubscribedEvents of {self.subscription_sid}>"
+        return f"<SubscribedEventsManager of {self.subscription_sid}>"
 
     def list(
         self, *, page_size: int | None = None, limit: int | None = None
