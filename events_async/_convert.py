@@ -20,6 +20,12 @@ import attrs
 import cattrs
 
 from .errors import ResponseDecodeError
+from .models import (
+    KinesisSinkConfiguration,
+    SegmentSinkConfiguration,
+    SinkType,
+    WebhookSinkConfiguration,
+)
 
 T = TypeVar("T")
 
@@ -29,6 +35,7 @@ __all__ = [
     "structure",
     "structure_hook",
     "structure_list",
+    "typed_sink_configuration",
     "unstructure",
 ]
 
@@ -293,3 +300,30 @@ def unstructure(value: Any) -> Any:
     if isinstance(value, type) or not hasattr(type(value), "__attrs_attrs__"):
         return value
     return {k: v for k, v in converter.unstructure(value).items() if v is not None}
+
+
+_TYPED_SINK_CONFIGURATIONS: dict[SinkType, type[Any]] = {
+    SinkType.KINESIS: KinesisSinkConfiguration,
+    SinkType.WEBHOOK: WebhookSinkConfiguration,
+    SinkType.SEGMENT: SegmentSinkConfiguration,
+}
+
+
+def typed_sink_configuration(
+    sink_type: object, raw: object
+) -> KinesisSinkConfiguration | WebhookSinkConfiguration | SegmentSinkConfiguration | None:
+    """A sink's configuration as the typed class of its `sink_type`, read leniently:
+    keys the class lacks are left out (the raw mapping keeps them), missing optional
+    fields take the class's defaults. None for a type without a typed class (email, or
+    one newer than this library), or a configuration that lacks a field the class needs
+    or holds one of another kind."""
+    cls = _TYPED_SINK_CONFIGURATIONS.get(sink_type) if isinstance(sink_type, SinkType) else None
+    if cls is None or not isinstance(raw, dict):
+        return None
+    try:
+        typed: KinesisSinkConfiguration | WebhookSinkConfiguration | SegmentSinkConfiguration = (
+            converter.structure(raw, cls)
+        )
+    except Exception:  # cattrs raises many types; each means "not this class"
+        return None
+    return typed

@@ -144,7 +144,9 @@ class Sink:
     """A destination events are delivered to.
 
     `sink_type` and `status` are enum members, or the plain string when the API sends a
-    value newer than this library.
+    value newer than this library. `sink_configuration` is the mapping the API sent;
+    `configuration` is the same as a `WebhookSinkConfiguration`,
+    `KinesisSinkConfiguration` or `SegmentSinkConfiguration`, by `sink_type`.
     """
 
     sid: str
@@ -156,6 +158,19 @@ class Sink:
     date_updated: datetime | None = None
     url: str | None = None
     links: dict[str, str] | None = None
+
+    @property
+    def configuration(
+        self,
+    ) -> KinesisSinkConfiguration | WebhookSinkConfiguration | SegmentSinkConfiguration | None:
+        """`sink_configuration` as the typed class of `sink_type`, for code that narrows
+        it (`isinstance`, `match`); `sink_configuration` keeps the mapping as sent, every
+        key included. None when the type has no typed class (email, or one newer than
+        this library) or the configuration does not fit it (a required field missing or
+        of another kind); optional fields the API left out take the class's defaults."""
+        from ._convert import typed_sink_configuration  # conversion stays out of models
+
+        return typed_sink_configuration(self.sink_type, self.sink_configuration)
 
 
 @attrs.frozen

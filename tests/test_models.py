@@ -12,9 +12,11 @@ import yaml
 
 from events_async import (
     EventType,
+    KinesisSinkConfiguration,
     ResponseDecodeError,
     Schema,
     SchemaVersion,
+    SegmentSinkConfiguration,
     Sink,
     SinkStatus,
     SinkTestResult,
@@ -238,3 +240,45 @@ def test_models_with_validators_are_built_through_their_init() -> None:
     assert structure({"name": "ok"}, Checked) == Checked("ok")
     with pytest.raises(ResponseDecodeError):
         structure({}, Checked)  # the validator ran: None is not a str
+
+
+SINK_CONFIGURATIONS: list[tuple[str, dict[str, Any], object]] = [
+    (
+        "webhook",
+        {"destination": "https://x.example/e", "method": "POST", "batch_events": False},
+        WebhookSinkConfiguration("https://x.example/e", "POST", batch_events=False),
+    ),
+    (
+        "kinesis",
+        {"arn": "arn:k", "role_arn": "arn:r", "external_id": "1234567890"},
+        KinesisSinkConfiguration("arn:k", "arn:r", "1234567890"),
+    ),
+    ("segment", {"write_key": "wk"}, SegmentSinkConfiguration("wk")),
+    (
+        "webhook",
+        {"destination": "https://x.example/e"},
+        WebhookSinkConfiguration("https://x.example/e"),
+    ),
+    ("kinesis", {"arn": "arn:k", "role_arn": "arn:r"}, None),  # external_id missing
+    ("webhook", {"destination": "https://x", "batch_events": "yes"}, None),  # not a boolean
+    ("segment", {"write_key": 7}, None),
+    ("email", {"to": "ops@example.com"}, None),  # no typed class for it
+    ("carrier-pigeon", {"loft": "north"}, None),  # a type newer than the library
+]
+
+
+@pytest.mark.parametrize(("sink_type", "raw", "typed"), SINK_CONFIGURATIONS)
+def test_a_sinks_configuration_reads_as_the_typed_class_of_its_type(
+    sink_type: str, raw: dict[str, Any], typed: object
+) -> None:
+    sink = structure(
+        {"sid": "DG1", "sink_type": sink_type, "sink_configuration": {**raw, "newer": 1}}, Sink
+    )
+    assert sink.configuration == typed
+    assert sink.sink_configuration == {**raw, "newer": 1}  # every key kept, as sent
+    assert unstructure(sink)["sink_configuration"] == {**raw, "newer": 1}
+    assert "configuration" not in unstructure(sink)  # a view, not a field
+
+
+def test_a_sink_without_a_configuration_has_no_typed_one() -> None:
+    assert structure({"sid": "DG1", "sink_type": "webhook"}, Sink).configuration is None
