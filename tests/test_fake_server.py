@@ -462,11 +462,18 @@ async def receiver() -> AsyncIterator[tuple[str, asyncio.Queue[Any]]]:
         yield f"{origin}/events", received
 
 
+@pytest.fixture
+async def older_client() -> AsyncIterator[EventsClient]:
+    """A client of a fake with the older lifecycle: webhook sinks start `initialized`."""
+    older = FakeEventsServer(webhooks_start_active=False)
+    async with older, older.client(max_retries=0) as events:
+        yield events
+
+
 async def test_webhook_sink_test_event_then_validate(
-    fake: FakeEventsServer,
-    client: EventsClient,
-    receiver: tuple[str, asyncio.Queue[Any]],
+    older_client: EventsClient, receiver: tuple[str, asyncio.Queue[Any]]
 ) -> None:
+    client = older_client
     destination, received = receiver
     sink = await client.sinks.create(
         description="hook",
@@ -520,9 +527,12 @@ async def test_validating_an_untested_sink_is_refused(client: EventsClient) -> N
         await client.sinks.validate(sink.sid, test_id="anything")
 
 
-async def test_non_loopback_destinations_are_never_contacted(
-    fake: FakeEventsServer, client: EventsClient
-) -> None:
+async def test_non_loopback_destinations_are_never_contacted() -> None:
+    async with FakeEventsServer(webhooks_start_active=False) as fake, fake.client() as client:
+        await _test_a_remote_sink(fake, client)
+
+
+async def _test_a_remote_sink(fake: FakeEventsServer, client: EventsClient) -> None:
     sink = await client.sinks.create(
         description="remote",
         sink_type="webhook",
@@ -536,8 +546,8 @@ async def test_non_loopback_destinations_are_never_contacted(
     assert (await client.sinks.fetch(sink.sid)).status is SinkStatus.VALIDATING
 
 
-async def test_webhooks_may_start_active() -> None:
-    async with FakeEventsServer(webhooks_start_active=True) as fake, fake.client() as client:
+async def test_webhooks_start_active_as_on_twilio_today() -> None:
+    async with FakeEventsServer() as fake, fake.client() as client:
         sink = await client.sinks.create(
             description="hook",
             sink_type="webhook",

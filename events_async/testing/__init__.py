@@ -16,15 +16,19 @@ from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .catalog import DEFAULT_CATALOG, Catalog, CatalogSchema, CatalogType
+    from .delivery import Attempt, Deliverer, Delivery
     from .faults import Fault, FaultPlan
     from .server import Exchange, FakeEventsServer
     from .state import FakeAccount, FakeError, FakeSink, FakeSubscribedEvent, FakeSubscription
 
 __all__ = [
     "DEFAULT_CATALOG",
+    "Attempt",
     "Catalog",
     "CatalogSchema",
     "CatalogType",
+    "Deliverer",
+    "Delivery",
     "Exchange",
     "FakeAccount",
     "FakeError",
@@ -38,10 +42,13 @@ __all__ = [
 
 # Imported on first use, so importing the package (the pytest plugin does) stays cheap.
 _HOMES = {
+    "Attempt": ".delivery",
     "Catalog": ".catalog",
     "CatalogSchema": ".catalog",
     "CatalogType": ".catalog",
     "DEFAULT_CATALOG": ".catalog",
+    "Deliverer": ".delivery",
+    "Delivery": ".delivery",
     "Exchange": ".server",
     "FakeAccount": ".state",
     "FakeError": ".state",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import secrets
 from collections import Counter
@@ -18,6 +16,7 @@ from aiohttp import web
 from ..client import EventsClient
 from ..webhooks.events import TEST_EVENT_TYPE
 from .accounts_api import AccountsApi
+from .auth import basic_credentials, same_secret
 from .catalog import DEFAULT_CATALOG, Catalog
 from .delivery import Deliverer, Delivery, cloud_event
 from .faults import Fault, FaultPlan
@@ -68,24 +67,6 @@ def _http_refusal(request: web.Request, refused: web.HTTPException) -> web.Respo
     return _error_response(FakeError(refused.status, 20001, refused.reason))
 
 
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    """(login, password) from a Basic `Authorization` header, or None."""
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    login, colon, password = decoded.partition(":")
-    return (login, password) if colon else None
-
-
-def _same(given: str, expected: str) -> bool:
-    """Constant-time comparison of any text (compare_digest refuses non-ASCII str)."""
-    return secrets.compare_digest(given.encode(), expected.encode())
-
-
 class FakeEventsServer:
     """The Events API v1, in memory, on an ephemeral loopback port.
 
@@ -95,6 +76,10 @@ class FakeEventsServer:
     `add_account()`; faults are injected with `inject()` or `fail_next()`;
     `request_count()` tells what was asked of it, and `peak_in_flight` the most requests
     it was answering at once.
+
+    Webhook sinks start `active`, as Twilio documents today; `webhooks_start_active=False`
+    gives the older lifecycle (`initialized`, then Test and Validate before a subscription),
+    which sinks of the other types always follow. `catalog` defaults to `DEFAULT_CATALOG`.
     """
 
     def __init__(
@@ -102,17 +87,17 @@ class FakeEventsServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        catalog: Catalog = DEFAULT_CATALOG,
+        catalog: Catalog | None = None,
         max_sinks: int = 100,
         max_subscriptions: int = 100,
-        webhooks_start_active: bool = False,
+        webhooks_start_active: bool = True,
         seed: int | None = None,
         record: bool = False,
         deliverer: Deliverer | None = None,
     ) -> None:
         self.host = host
         self.port = port
-        self.catalog = catalog
+        self.catalog = DEFAULT_CATALOG if catalog is None else catalog
         self._limits: dict[str, Any] = {
             "max_sinks": max_sinks,
             "max_subscriptions": max_subscriptions,
@@ -217,14 +202,14 @@ class FakeEventsServer:
         """The account whose credentials the request carries, or a 401 (also for an
         account that is suspended or closed)."""
         refused = FakeError(401, 20003, "Authentication Error - invalid username")
-        credentials = _basic_credentials(request.headers.get("Authorization", ""))
+        credentials = basic_credentials(request.headers.get("Authorization", ""))
         if credentials is None:
             raise refused
         login, password = credentials
         account = self.accounts.get(login)
-        if account is None or not _same(password, account.auth_token):
+        if account is None or not same_secret(password, account.auth_token):
             account = self._api_keys.get(login)
-            if account is None or not _same(password, account.api_keys[login]):
+            if account is None or not same_secret(password, account.api_keys[login]):
                 raise refused
         if account.status != "active":
             raise FakeError(401, 20003, f"Authentication Error - the account is {account.status}")
@@ -232,7 +217,7 @@ class FakeEventsServer:
 
     def _signed_in_as(self, request: web.Request) -> str | None:
         """The account SID the request claims (unverified): whom a per-account fault hits."""
-        credentials = _basic_credentials(request.headers.get("Authorization", ""))
+        credentials = basic_credentials(request.headers.get("Authorization", ""))
         if credentials is None:
             return None
         account = self._api_keys.get(credentials[0])

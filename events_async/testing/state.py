@@ -168,7 +168,7 @@ class FakeAccount:
     subscriptions: dict[str, FakeSubscription] = attrs.field(factory=dict)
     max_sinks: int = 100
     max_subscriptions: int = 100
-    webhooks_start_active: bool = False
+    webhooks_start_active: bool = True
     friendly_name: str = "My first Twilio account"
     status: str = "active"
     owner_sid: str | None = None
