@@ -61,9 +61,9 @@ def busy_port() -> Iterator[int]:
         (["--port", "99999"], 2, "a port is 0 to 65535"),
         (["--port", "-5"], 2, "a port is 0 to 65535"),
         (["--port", "eighty"], 2, "not a port number"),
-        (["--host", "8.8.8.8", "--port", "0"], 1, "cannot listen on 8.8.8.8:0"),
-        (["--host", "nosuchhost.invalid", "--port", "0"], 1, "cannot listen on nosuchhost"),
-        (["--port", "BUSY"], 1, "cannot listen on 127.0.0.1:"),
+        (["--host", "8.8.8.8", "--port", "0"], 2, "cannot listen on 8.8.8.8:0"),
+        (["--host", "nosuchhost.invalid", "--port", "0"], 2, "cannot listen on nosuchhost"),
+        (["--port", "BUSY"], 2, "cannot listen on 127.0.0.1:"),
     ],
 )
 def test_the_fake_server_fails_in_one_line(

@@ -4,6 +4,9 @@ is an option everywhere the fake is started, and what the docs name is really th
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -51,6 +54,59 @@ async def test_the_fixtures_marker_gives_the_older_lifecycle(
 @pytest.mark.fake_events(max_sinks=1)
 async def test_the_fixtures_marker_passes_any_option(fake_events: FakeEventsServer) -> None:
     assert fake_events.account.max_sinks == 1
+
+
+def _fake_server(*options: str) -> Iterator[list[str]]:
+    """`events-async fake-server OPTIONS` in a child; yields its connection flags."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "events_async", "fake-server", *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        exports = dict(
+            line.removeprefix("export ").strip().split("=", 1)
+            for line in (process.stdout.readline() for _ in range(5))
+            if line.startswith("export ")
+        )
+        yield [
+            "--base-url",
+            exports["EVENTS_ASYNC_BASE_URL"],
+            "--account-sid",
+            exports["TWILIO_ACCOUNT_SID"],
+            "--auth-token",
+            exports["TWILIO_AUTH_TOKEN"],
+        ]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def _created_status(connection: list[str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "events_async", "sinks", "create", "--description", "h",
+         "--type", "webhook", "--configuration", '{"destination": "https://example.com/e"}',
+         *connection, "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    import json
+
+    return str(json.loads(result.stdout)["status"])
+
+
+@pytest.mark.parametrize(
+    ("options", "status"),
+    [((), "active"), (("--webhooks-initialized",), "initialized")],
+    ids=["plain", "--webhooks-initialized"],
+)
+def test_fake_server_starts_webhooks_active_unless_asked_for_the_older_lifecycle(
+    options: tuple[str, ...], status: str
+) -> None:
+    for connection in _fake_server(*options):
+        assert _created_status(connection) == status
 
 
 def test_the_fakes_signature_is_short_enough_to_read() -> None:

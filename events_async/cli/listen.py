@@ -24,6 +24,7 @@ from aiohttp import web
 from ..webhooks.dedupe import DedupeStore
 from ..webhooks.receiver import EventReceiver
 from .event_lines import Stop, log_warnings_in_one_line, printer, say
+from .ports import cannot_listen
 from .redis_options import REDIS_URL_OPTION, STREAM_OPTION, redis_client, redis_url, where
 from .spec import HOST_OPTION, PORT, PORT_OPTION, Arg, Command, Group, UsageError
 
@@ -50,8 +51,7 @@ async def _serving(app: web.Application, host: str, port: int, path: str) -> Asy
         try:
             await site.start()
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+            raise UsageError(cannot_listen(host, port, error)) from None
         bound, actual = runner.addresses[0][:2]
         shown = f"[{bound}]" if ":" in bound else bound
         yield f"http://{shown}:{actual}{path}"
