@@ -10,6 +10,7 @@ from .._version import __version__
 from .audit import AUDIT
 from .connection import CONNECTION_OPTIONS
 from .consume import CONSUME
+from .emit import EMIT
 from .fake_server import FAKE_SERVER
 from .listen import LISTEN
 from .resources import GROUPS
@@ -17,7 +18,7 @@ from .spec import LIST_OPTIONS, Arg, Command, Group, OneLineParser
 
 __all__ = ["ALL_GROUPS", "GLOBAL_OPTIONS", "build_parser", "name_flags"]
 
-ALL_GROUPS: tuple[Group, ...] = (*GROUPS, AUDIT, LISTEN, CONSUME, FAKE_SERVER)
+ALL_GROUPS: tuple[Group, ...] = (*GROUPS, AUDIT, LISTEN, CONSUME, FAKE_SERVER, EMIT)
 
 GLOBAL_OPTIONS = (
     Arg(("-v", "--verbose"), "log requests and retry decisions to stderr (secrets masked)"),

@@ -152,6 +152,11 @@ class Deliverer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def wait(self, deliveries: list[Delivery]) -> None:
+        """Wait until each of `deliveries` has ended (others may go on)."""
+        while self._tasks and any(d.outcome == "pending" for d in deliveries):
+            await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+
     async def close(self) -> None:
         """Finish what is in flight and close the session."""
         await self.settle()

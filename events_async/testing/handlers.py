@@ -29,13 +29,13 @@ from .state import (
 if TYPE_CHECKING:
     from .server import FakeEventsServer
 
-__all__ = ["Handlers"]
+__all__ = ["Handlers", "read_form"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AccountHandler = Callable[[web.Request, FakeAccount], Awaitable[web.StreamResponse]]
 
 
-async def _form(request: web.Request) -> MultiDict[str]:
+async def read_form(request: web.Request) -> MultiDict[str]:
     """The form of a POST (url-encoded or multipart), text fields only; a 400 when the
     body cannot be read as one (no boundary, a broken part, bytes that are not UTF-8)."""
     if request.content_type in ("", "application/x-www-form-urlencoded"):
@@ -236,7 +236,7 @@ class Handlers:
         return _sid(request.match_info["Sid"], "DG", "Sid")
 
     async def create_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
-        form = await _form(request)
+        form = await read_form(request)
         sink = account.create_sink(
             description=_required(form, "Description"),
             sink_type=_required(form, "SinkType"),
@@ -261,7 +261,7 @@ class Handlers:
 
     async def update_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
         sid = self._sink_sid(request)
-        form = await _form(request)
+        form = await read_form(request)
         description = _required(form, "Description")
         return web.json_response(self.render.sink(account.update_sink(sid, description)))
 
@@ -276,7 +276,7 @@ class Handlers:
 
     async def validate_sink(self, request: web.Request, account: FakeAccount) -> web.Response:
         sid = self._sink_sid(request)
-        form = await _form(request)
+        form = await read_form(request)
         test_id = _required(form, "TestId")
         account.validate(sid, test_id)
         return web.json_response({"result": "valid"}, status=201)
@@ -287,7 +287,7 @@ class Handlers:
         return _sid(request.match_info[name], "DF", name)
 
     async def create_subscription(self, request: web.Request, account: FakeAccount) -> web.Response:
-        form = await _form(request)
+        form = await read_form(request)
         description = _required(form, "Description")
         sink_sid = _sid(_required(form, "SinkSid"), "DG", "SinkSid")
         types = _subscribed_types(form.getall("Types", []))
@@ -314,7 +314,7 @@ class Handlers:
 
     async def update_subscription(self, request: web.Request, account: FakeAccount) -> web.Response:
         sid = self._subscription_sid(request)
-        form = await _form(request)
+        form = await read_form(request)
         sink_sid = form.get("SinkSid")
         if sink_sid is not None:
             _sid(sink_sid, "DG", "SinkSid")
@@ -342,7 +342,7 @@ class Handlers:
         self, request: web.Request, account: FakeAccount
     ) -> web.Response:
         sid = self._subscription_sid(request, "SubscriptionSid")
-        form = await _form(request)
+        form = await read_form(request)
         event = account.add_subscribed_event(
             sid,
             _required(form, "Type"),
@@ -361,7 +361,7 @@ class Handlers:
         self, request: web.Request, account: FakeAccount
     ) -> web.Response:
         sid = self._subscription_sid(request, "SubscriptionSid")
-        form = await _form(request)
+        form = await read_form(request)
         event = account.update_subscribed_event(
             sid,
             request.match_info["Type"],

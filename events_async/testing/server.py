@@ -18,6 +18,7 @@ from ..webhooks.events import TEST_EVENT_TYPE
 from .accounts_api import AccountsApi
 from .auth import basic_credentials, same_secret
 from .catalog import DEFAULT_CATALOG, Catalog
+from .control import ControlApi
 from .delivery import Deliverer, Delivery, cloud_event
 from .faults import Fault, FaultPlan
 from .handlers import Handlers
@@ -126,6 +127,7 @@ class FakeEventsServer:
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(Handlers(self).routes())
         app.add_routes(AccountsApi(self).routes())
+        app.add_routes(ControlApi(self).routes())  # /_fake/emit: outside Twilio's API
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
