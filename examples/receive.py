@@ -1,6 +1,7 @@
 """An aiohttp service that receives Event Streams deliveries: each verified, then handled once."""
 
 import os
+import sys
 
 from aiohttp import web
 
@@ -35,4 +36,9 @@ def make_app() -> web.Application:
 
 
 if __name__ == "__main__":
-    web.run_app(make_app(), host="127.0.0.1", port=int(os.environ.get("PORT", "8080")))
+    port = int(os.environ.get("PORT", "8081"))  # 0: any free port, printed on start
+    try:
+        web.run_app(make_app(), host="127.0.0.1", port=port)
+    except OSError as error:  # most often: the port is in use
+        reason = os.strerror(error.errno) if error.errno else error
+        sys.exit(f"receive.py: cannot listen on port {port}: {reason} (PORT=0 picks a free one)")

@@ -1,71 +1,93 @@
-"""The README's examples are the files in examples/: shown verbatim, and they run."""
+"""The README's examples are the files in examples/: shown verbatim, and each one runs as a
+reader runs it — its own process, against a plain `events-async fake-server` (no options)
+in another, through the environment the fake's `export` lines set."""
 
 from __future__ import annotations
 
-import asyncio
-import os
+import json
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from events_async.testing import FakeEventsServer
+from .processes import CLEAN, child, command, fake_server, run
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
+DELIVERED = "com.twilio.messaging.message.delivered"
 
 
-@pytest.mark.parametrize(
-    "name", ["use.py", "fake.py", "test_with_fixture.py", "fleet.py", "receive.py"]
-)
+def _example(name: str) -> list[str]:
+    return [sys.executable, str(EXAMPLES / name)]
+
+
+def _use(env: dict[str, str]) -> None:
+    result = run(_example("use.py"), env)
+    assert result.returncode == 0, result.stderr
+    assert "com.twilio.messaging.message.delivered 1" in result.stdout
+    assert "1 active sinks" in result.stdout
+
+
+def _fake(env: dict[str, str]) -> None:
+    result = run(_example("fake.py"), env)  # its own fake, in process: the env is unused
+    assert result.returncode == 0, result.stderr
+    assert "status=<SinkStatus.ACTIVE" in result.stdout
+
+
+def _fleet(env: dict[str, str]) -> None:
+    result = run(_example("fleet.py"), env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{env['TWILIO_ACCOUNT_SID']} clean\n"  # a parent, no subaccounts
+
+
+def _receive(env: dict[str, str]) -> None:
+    """receive.py on a free port; a sink and a subscription for it made with the command,
+    then `events-async emit`: the example prints the event it handled."""
+    with child(_example("receive.py"), {**env, "PORT": "0"}) as service:
+        running = service.wait_for("stdout", lambda line: "Running on http://" in line)
+        origin = re.search(r"http://[\d.]+:\d+", running)
+        assert origin is not None, running
+        hook = json.dumps({"destination": origin[0] + "/twilio/events"})
+        sink = run(command("sinks", "create", "--description", "receive.py", "--type",
+                           "webhook", "--configuration", hook, "--json"), env)  # fmt: skip
+        assert sink.returncode == 0, sink.stderr
+        sink_sid = json.loads(sink.stdout)["sid"]
+        subscribe = ["--description", "receive.py", "--sink-sid", sink_sid, "--type", DELIVERED]
+        assert run(command("subscriptions", "create", *subscribe), env).returncode == 0
+        emitted = run(command("emit", "--type", DELIVERED, "--data", '{"to": "+1"}', "--json"), env)
+        assert emitted.returncode == 0, emitted.stderr
+        (event_id,) = json.loads(emitted.stdout)["deliveries"][0]["event_ids"]
+        printed = service.wait_for("stdout", lambda line: line.startswith("delivered "))
+        assert service.stop() == 0, service.seen
+    assert printed == f"delivered {event_id} {{'to': '+1'}}"
+
+
+RUNS: dict[str, Callable[[dict[str, str]], None]] = {
+    "use.py": _use,
+    "fake.py": _fake,
+    "fleet.py": _fleet,
+    "receive.py": _receive,
+}
+UNDER_PYTEST = {"test_with_fixture.py"}  # a user's test: run by pytest, below
+
+
+def test_every_example_is_run_by_a_test() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted({*RUNS, *UNDER_PYTEST})
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_the_readme_shows_each_example_as_it_is(name: str) -> None:
     readme = (ROOT / "README.md").read_text()
     assert (EXAMPLES / name).read_text() in readme
 
 
-def _clean_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_ASYNC"))}
-
-
-async def run_example(name: str, env: dict[str, str]) -> str:
-    """Run examples/NAME in a child process with `env`; its stdout (it must succeed)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(EXAMPLES / name),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    return stdout.decode()
-
-
-async def test_the_use_example_runs_against_the_fake_through_the_environment() -> None:
-    async with FakeEventsServer(webhooks_start_active=True) as fake:
-        env = {
-            **_clean_environment(),
-            "TWILIO_ACCOUNT_SID": fake.account.sid,
-            "TWILIO_AUTH_TOKEN": fake.account.auth_token,
-            "EVENTS_ASYNC_BASE_URL": fake.url,
-        }
-        stdout = await run_example("use.py", env)
-    assert "com.twilio.messaging.message.delivered 1" in stdout
-    assert "1 active sinks" in stdout
-
-
-def test_the_fake_example_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "fake.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_clean_environment(),
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "status=<SinkStatus.ACTIVE" in result.stdout
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_each_example_runs_against_a_plain_fake_server(name: str) -> None:
+    with fake_server() as env:
+        RUNS[name](env)
 
 
 def test_the_fixture_example_passes_in_a_project_with_no_asyncio_configuration(
@@ -79,54 +101,8 @@ def test_the_fixture_example_passes_in_a_project_with_no_asyncio_configuration(
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env=_clean_environment(),
+        env=CLEAN,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
-
-
-async def test_the_fleet_example_audits_the_demo_fleet_through_the_environment() -> None:
-    from events_async.testing.demo import seed_demo_fleet
-
-    async with FakeEventsServer() as fake:
-        seed_demo_fleet(fake)
-        env = {
-            **_clean_environment(),
-            "TWILIO_ACCOUNT_SID": fake.account.sid,
-            "TWILIO_AUTH_TOKEN": fake.account.auth_token,
-            "EVENTS_ASYNC_BASE_URL": fake.url,
-            "EVENTS_ASYNC_ACCOUNTS_BASE_URL": fake.url,
-        }
-        stdout = await run_example("fleet.py", env)
-    lines = stdout.splitlines()
-    assert len(lines) == 5  # the parent and four active subaccounts
-    assert sorted(line.split()[1] for line in lines) == ["clean", *["errors"] * 4]
-
-
-async def test_the_receive_example_handles_the_fakes_deliveries(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import runpy
-
-    from .support import serve
-
-    async with FakeEventsServer(webhooks_start_active=True) as fake:
-        monkeypatch.setenv("TWILIO_AUTH_TOKEN", fake.account.auth_token)
-        monkeypatch.delenv("PUBLIC_URL", raising=False)
-        example = runpy.run_path(str(EXAMPLES / "receive.py"), run_name="example")
-        async with serve(example["make_app"]()) as origin, fake.client() as client:
-            sink = await client.sinks.create(
-                description="example",
-                sink_type="webhook",
-                sink_configuration={"destination": origin + "/twilio/events"},
-            )
-            await client.subscriptions.create(
-                description="example",
-                sink_sid=sink.sid,
-                types=["com.twilio.messaging.message.delivered"],
-            )
-            (delivery,) = fake.emit("com.twilio.messaging.message.delivered", {"to": "+1"})
-            await fake.deliveries_settled()
-    assert delivery.outcome == "delivered"
-    assert capsys.readouterr().out == f"delivered {delivery.event_ids[0]} {{'to': '+1'}}\n"

@@ -3,10 +3,13 @@ is an option everywhere the fake is started, and what the docs name is really th
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +126,69 @@ def test_the_documented_deliverer_is_importable_from_the_testing_package() -> No
     assert Deliverer is Home
     assert {"Deliverer", "Delivery"} <= set(testing.__all__)
     assert Delivery.__name__ == "Delivery"
+
+
+# --- the README tells today's truth -----------------------------------------------------
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+BENCHMARKS = (ROOT / "benchmarks" / "README.md").read_text()
+FIGURE = re.compile(r"\+?\d+(?:\.\d+)?(?:x?\u2013\d+(?:\.\d+)?)?(?:x| MiB)")  # 1.6\u20131.9x
+DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+
+
+def _section(title: str) -> str:
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
+def test_the_readmes_speed_figures_are_those_benchmarks_readme_records() -> None:
+    speed = _section("Speed")
+    figures = FIGURE.findall(speed)
+    assert len(figures) >= 8, figures
+    assert [f for f in figures if f not in BENCHMARKS] == []
+    dates = DATE.findall(speed)
+    assert [d for d in dates if d not in BENCHMARKS] == []
+    assert max(DATE.findall(BENCHMARKS)) in dates  # the newest run is quoted
+
+
+def test_the_readme_sets_up_before_anything_needs_it() -> None:
+    headings = re.findall(r"^## (.+)$", README, flags=re.MULTILINE)
+    assert headings.index("Set up and test") == 0, headings
+    first_command = re.search(r"^(events-async|python examples/)", README, flags=re.MULTILINE)
+    assert first_command is not None
+    assert README.index("pip install -e") < first_command.start()
+
+
+def test_every_name_the_readme_imports_is_importable_there() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+    imports = [
+        (module, [n.strip() for n in names.replace("(", "").replace(")", "").split(",")])
+        for block in blocks
+        for module, names in re.findall(
+            r"^from ([\w.]+) import (\([^)]*\)|[^\n]+)", block, flags=re.MULTILINE
+        )
+    ]
+    assert len(imports) >= 10, imports
+    missing = []
+    for module, names in imports:
+        loaded = importlib.import_module(module)
+        missing += [f"{module}.{n}" for n in names if n and not hasattr(loaded, n.split()[0])]
+    assert missing == []
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether `a.b.c` is a module, or a name a module holds."""
+    module, _, name = dotted.rpartition(".")
+    try:
+        importlib.import_module(dotted)
+    except ImportError:
+        return bool(module) and _resolves(module) and hasattr(importlib.import_module(module), name)
+    return True
+
+
+def test_every_dotted_name_the_readme_gives_exists() -> None:
+    dotted = set(re.findall(r"`(events_async(?:\.\w+)+)`", README))
+    assert len(dotted) >= 3, dotted
+    assert sorted(d for d in dotted if not _resolves(d)) == []
