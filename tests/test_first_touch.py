@@ -192,3 +192,16 @@ def test_every_dotted_name_the_readme_gives_exists() -> None:
     dotted = set(re.findall(r"`(events_async(?:\.\w+)+)`", README))
     assert len(dotted) >= 3, dotted
     assert sorted(d for d in dotted if not _resolves(d)) == []
+
+
+def test_version_is_the_newest_release_in_the_changelog() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    released = re.findall(r"^## (\d+\.\d+\.\d+)\b", changelog, flags=re.MULTILINE)
+    headings = re.findall(r"^## (.+)$", changelog, flags=re.MULTILINE)
+    assert headings[0] == "Unreleased"
+    result = subprocess.run(
+        [sys.executable, "-m", "events_async", "--version"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout.strip() == f"events-async {released[0]}"
+    assert headings[1].startswith(released[0] + " — 20")  # a release has its date
