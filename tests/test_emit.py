@@ -204,3 +204,36 @@ def test_emit_without_a_fake_to_talk_to_is_refused() -> None:
     (line,) = result.stderr.splitlines()
     assert "no fake to talk to" in line
     assert "EVENTS_ASYNC_BASE_URL" in line
+
+
+def test_emit_exits_1_when_a_delivery_did_not_succeed() -> None:
+    with fake_server() as env:
+        hook = json.dumps({"destination": "https://example.com/events"})  # not loopback
+        sink = run(command("sinks", "create", "--description", "far", "--type", "webhook",
+                           "--configuration", hook, "--json"), env)  # fmt: skip
+        sink_sid = _sid(sink.stdout)
+        subscribe = ["--description", "far", "--sink-sid", sink_sid, "--type", DELIVERED]
+        assert run(command("subscriptions", "create", *subscribe), env).returncode == 0
+        result = run(command("emit", "--type", DELIVERED), env)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == f"refused  {sink_sid}  https://example.com/events  1 event\n"
+
+
+async def test_an_answer_in_another_shape_is_a_decode_error() -> None:
+    from aiohttp import web
+
+    from events_async import ResponseDecodeError
+
+    bodies = iter([{"deliveries": "none"}, {"type": "t", "count": 1, "deliveries": [{}]}, {}])
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response(next(bodies))
+
+    app = web.Application()
+    app.router.add_post("/_fake/emit", answer)
+    async with serve(app) as origin:
+        control = FakeControl("AC" + "0" * 32, "token", base_url=origin)
+        async with control:
+            for _ in range(3):
+                with pytest.raises(ResponseDecodeError, match="/_fake/emit answered"):
+                    await control.emit(DELIVERED)
