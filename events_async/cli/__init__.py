@@ -3,9 +3,11 @@
 One module per command group (`resources`, `audit`, `fake_server`), declared as tables
 (`spec`) the parser is built from (`parser`). Exit status: 0 on success (for `audit`: no
 errors found), 1 when the audit found errors or an API, network or unexpected error
-stopped a command, 2 for usage and sign-in failures. Errors print one line on stderr,
-never a traceback (`--debug` shows it for an unexpected error); a closed stdout ends the
-command quietly, as Unix tools do.
+stopped a command, 2 for usage and sign-in failures, 74 (sysexits' EX_IOERR) when the
+output cannot be written (`> /dev/full`), 130 on Ctrl-C, 141 when stdout's reader went
+away. Errors print one line on stderr, never a traceback (`--debug` shows it for an
+unexpected error), and name what the user typed: a library error's parameter becomes the
+command's flag (`parser.named`); a closed stdout ends the command quietly, as Unix tools do.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import traceback
 
 from .._text import printable
 from ..errors import AuthenticationError, EventsError, InvalidRequestError
-from .parser import build_parser, name_flags
+from .output import EXIT_OUTPUT, OutputError, guarded_stdout, silence_stdout
+from .parser import build_parser, named
 from .spec import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -64,9 +67,15 @@ def _log_to_stderr(args: argparse.Namespace) -> None:
 
 def _stdout_closed() -> int:
     """The reader went away (`| head`): stop quietly, and let nothing flush into the pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    silence_stdout()
     return EXIT_BROKEN_PIPE
+
+
+def _output_failed(error: OutputError) -> int:
+    """Stdout cannot be written (a full disk): say so once; nothing more goes there."""
+    silence_stdout()
+    _fail(error.describe())
+    return EXIT_OUTPUT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,17 +85,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         _log_to_stderr(args)
     try:
-        status: int = asyncio.run(args.handler(args))
-        sys.stdout.flush()
+        with guarded_stdout():
+            status: int = asyncio.run(args.handler(args))
+            sys.stdout.flush()
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return _stdout_closed()
+    except OutputError as error:
+        return _output_failed(error)
     except UsageError as error:
         _fail(str(error))
         return EXIT_USAGE
-    except (AuthenticationError, InvalidRequestError) as error:
-        _fail(name_flags(str(error), parser))
+    except InvalidRequestError as error:
+        _fail(named(error, args))
+        return EXIT_USAGE
+    except AuthenticationError as error:
+        _fail(str(error))
         return EXIT_USAGE
     except EventsError as error:
         _fail(str(error))

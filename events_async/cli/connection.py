@@ -13,7 +13,19 @@ from ..client import EventsClient
 from .render import render
 from .spec import Arg, Handler
 
-__all__ = ["CONNECTION_OPTIONS", "api", "open_client", "output_width"]
+__all__ = ["CONNECTION_OPTIONS", "ENVIRONMENT", "api", "open_client", "output_width"]
+
+# The variable each option falls back to (the client reads it when the flag is absent), so
+# a message about a value from the environment names the variable, not a flag never typed.
+ENVIRONMENT = {
+    "account_sid": "TWILIO_ACCOUNT_SID",
+    "auth_token": "TWILIO_AUTH_TOKEN",
+    "api_key": "TWILIO_API_KEY",
+    "api_secret": "TWILIO_API_SECRET",
+    "base_url": "EVENTS_ASYNC_BASE_URL",
+    "region": "TWILIO_REGION",
+    "edge": "TWILIO_EDGE",
+}
 
 CONNECTION_OPTIONS = (
     Arg(("--account-sid",), "Account SID (default: $TWILIO_ACCOUNT_SID)"),

@@ -10,17 +10,25 @@ from typing import Any
 
 from ..models import SubscribedType
 from .connection import api
-from .spec import POSITIVE, Arg, Command, Group, UsageError
+from .spec import POSITIVE, Arg, Command, Group, OneOf, UsageError
 
 __all__ = ["GROUPS"]
 
 
 def _subscribed_type(text: str) -> SubscribedType:
-    """TYPE or TYPE:VERSION."""
+    """TYPE or TYPE:VERSION, VERSION a whole number from 1 (event type names hold no colon)."""
     name, colon, version = text.rpartition(":")
-    if colon and version.isascii() and version.isdigit():
-        return SubscribedType(name, int(version))
-    return SubscribedType(text)
+    if not colon:
+        name = text
+    if not name.strip():
+        raise argparse.ArgumentTypeError(f"TYPE:VERSION needs an event type, got {text!r}")
+    if not colon:
+        return SubscribedType(name)
+    if not (version.isascii() and version.isdigit()) or int(version) < 1:
+        raise argparse.ArgumentTypeError(
+            f"the VERSION of TYPE:VERSION must be a whole number from 1, got {version!r}"
+        )
+    return SubscribedType(name, int(version))
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -108,15 +116,19 @@ SINKS = Group(
                     "only sinks in this status",
                     {"choices": ["initialized", "validating", "active", "failed"]},
                 ),
-                Arg(
-                    ("--in-use",),
-                    "only sinks a subscription delivers to",
-                    {"dest": "in_use", "action": "store_true", "default": None},
-                ),
-                Arg(
-                    ("--not-in-use",),
-                    "only sinks no subscription delivers to",
-                    {"dest": "in_use", "action": "store_false"},
+                OneOf(
+                    (
+                        Arg(
+                            ("--in-use",),
+                            "only sinks a subscription delivers to",
+                            {"dest": "in_use", "action": "store_true", "default": None},
+                        ),
+                        Arg(
+                            ("--not-in-use",),
+                            "only sinks no subscription delivers to",
+                            {"dest": "in_use", "action": "store_false"},
+                        ),
+                    )
                 ),
             ),
             lists=True,

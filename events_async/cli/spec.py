@@ -23,7 +23,9 @@ __all__ = [
     "Group",
     "Handler",
     "OneLineParser",
+    "OneOf",
     "UsageError",
+    "each_arg",
 ]
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
@@ -49,6 +51,37 @@ class Arg:
     help: str
     options: Mapping[str, Any] = attrs.field(factory=dict)
 
+    @property
+    def dest(self) -> str:
+        """Where argparse stores the value: `dest`, else the first long flag (`--sink-sid`
+        → `sink_sid`), or a positional's name."""
+        if "dest" in self.options:
+            dest: str = self.options["dest"]
+            return dest
+        long = [flag for flag in self.flags if flag.startswith("--")]
+        return (long or list(self.flags))[0].lstrip("-").replace("-", "_")
+
+    @property
+    def shown(self) -> str:
+        """How messages name it: its long flag (`--sink-sid`), or a positional as the
+        usage line shows it (`sid`)."""
+        if self.flags[0].startswith("-"):
+            return self.flags[-1]
+        shown: str = self.options.get("metavar", self.flags[0])
+        return shown
+
+
+@attrs.frozen
+class OneOf:
+    """Options a command takes at most one of: argparse refuses two (exit status 2)."""
+
+    args: tuple[Arg, ...]
+
+
+def each_arg(args: tuple[Arg | OneOf, ...]) -> tuple[Arg, ...]:
+    """Every `Arg` of a command, those of its `OneOf`s included, in order."""
+    return tuple(a for item in args for a in (item.args if isinstance(item, OneOf) else (item,)))
+
 
 @attrs.frozen
 class Command:
@@ -57,7 +90,7 @@ class Command:
     name: str
     help: str
     handler: Handler
-    args: tuple[Arg, ...] = ()
+    args: tuple[Arg | OneOf, ...] = ()
     connects: bool = True  # takes the connection and output options
     lists: bool = False  # takes --page-size and --limit
 
