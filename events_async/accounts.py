@@ -54,7 +54,9 @@ def _status_value(status: AccountStatus | str | None) -> str | None:
         return AccountStatus(status).value
     except ValueError:
         known = ", ".join(s.value for s in AccountStatus)
-        raise InvalidRequestError(f"status must be one of {known} or None") from None
+        raise InvalidRequestError.for_param(
+            "status", f"must be one of {known} or None, got {status!r}"
+        ) from None
 
 
 class AccountsClient(TwilioApiClient):

@@ -17,6 +17,7 @@ from events_async import (
     SubscribedType,
     WebhookSinkConfiguration,
 )
+from events_async.accounts import AccountsClient
 
 from .support import ACCOUNT_SID, AUTH_TOKEN, SINK_SID, SUBSCRIPTION_SID, loopback_client, serve
 
@@ -320,3 +321,11 @@ async def test_a_list_refuses_its_page_options_by_name() -> None:
             with pytest.raises(InvalidRequestError) as caught:
                 client.sinks.list(**options)
             assert caught.value.param == param
+
+
+def test_the_accounts_client_refuses_a_status_by_name() -> None:
+    client = AccountsClient(ACCOUNT_SID, AUTH_TOKEN, base_url="http://127.0.0.1:1")
+    with pytest.raises(InvalidRequestError) as caught:
+        client.list(status="dormant")
+    assert caught.value.param == "status"
+    assert str(caught.value).startswith("status must be one of active, suspended, closed")
