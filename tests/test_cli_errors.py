@@ -148,6 +148,8 @@ def test_the_receivers_auth_tokens_are_listens_auth_token() -> None:
     args = build_parser().parse_args(["listen", "--auth-token", ""])
     error = InvalidRequestError.for_param("auth_tokens", "must be one or more non-empty strings")
     assert named(error, args) == "--auth-token must be one or more non-empty strings"
+    whole = InvalidRequestError("auth_tokens must be strings", param="auth_tokens")
+    assert named(whole, args) == "--auth-token: auth_tokens must be strings"  # no detail
     unnamed = InvalidRequestError("a handler for 'x' is already registered")
     assert named(unnamed, args) == str(unnamed)  # no parameter: the library's words
 

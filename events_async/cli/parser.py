@@ -73,6 +73,8 @@ def named(error: InvalidRequestError, args: argparse.Namespace) -> str:
     variable = ENVIRONMENT.get(dest)
     if variable and getattr(args, dest, None) is None and os.environ.get(variable):
         shown = f"${variable}"
+    if error.detail == str(error):  # a message without a detail of its own: quote it whole
+        return f"{shown}: {error}"
     return f"{shown} {error.detail}"
 
 
