@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from events_async import BadRequestError
-from events_async._text import printable
+from events_async._text import KEEP, counted, fit_left, printable, wrap
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,30 @@ def test_an_api_errors_text_is_escaped_but_its_fields_stay_raw() -> None:
     assert "\n" not in str(error)
     assert "\x1b" not in str(error)
     assert error.message == "a\nb"
+
+
+@pytest.mark.parametrize("width", [10, 24, 80])
+def test_wrap_breaks_between_words_and_never_loses_one(width: int) -> None:
+    text = "subscription " + '"Staging messaging" delivers to sink DG' + "a" * 32 + ", gone"
+    lines = wrap(text, width, "    ", first="")
+    assert all(len(line) <= width for line in lines)
+    assert all(line.startswith("    ") for line in lines[1:])
+    assert "".join("".join(lines).split()) == text.replace(" ", "")  # nothing cut
+
+
+def test_wrap_keeps_joined_words_together_and_one_line_without_a_width() -> None:
+    text = f"Audit: 5{KEEP}sinks, 11{KEEP}subscribed{KEEP}events"
+    assert wrap(text, 20) == ["Audit: 5 sinks,", "11 subscribed events"]
+    assert wrap(text, None, "  ") == ["  Audit: 5 sinks, 11 subscribed events"]
+
+
+def test_fit_left_keeps_the_end_that_tells_names_apart() -> None:
+    assert fit_left("com.twilio.messaging.message.delivered", 20) == "…g.message.delivered"
+    assert fit_left("short", 20) == "short"
+    assert fit_left("abc", None) == "abc"
+    assert fit_left("abc", 1) == "…"
+
+
+def test_counted_says_one_in_the_singular() -> None:
+    assert [counted(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+    assert counted(3, "info") == "3 info"
