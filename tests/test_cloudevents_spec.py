@@ -39,9 +39,12 @@ from .test_cloudevents import body, event
         ({"data_base64": "aGk="}, "both data and data_base64"),
         ({"data": None, "data_base64": "not base64!"}, "data_base64 is not base64"),
         ({"Bad-Name": "x"}, "is not a valid CloudEvents name"),
-        ({"averyveryverylongextensionname": "x"}, "is not a valid CloudEvents name"),
-        ({"nested": {"x": 1}}, "extension nested is not a non-empty string, number or bool"),
-        ({"empty": ""}, "extension empty is not"),
+        ({"caf\u00e9": "x"}, "is not a valid CloudEvents name"),
+        ({"nested": {"x": 1}}, "extension nested is not a string, a boolean or an Integer"),
+        ({"ratio": 1.5}, "extension ratio is not"),
+        ({"count": 2**31}, "extension count is not"),
+        ({"time": "\u0662\u0660\u0662\u0664-01-01T00:00:00Z"}, "time is not an RFC 3339"),
+        ({"time": "9999-12-31T23:59:60Z"}, "past the largest date"),
     ],
 )
 def test_what_the_spec_refuses_is_malformed(changes: dict[str, Any], reason: str) -> None:

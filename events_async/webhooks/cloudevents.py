@@ -8,8 +8,10 @@ The rules, from the spec (and the CloudEvents Python SDK as a reference):
   either case; a leap second (`:60`) is read as the next second.
 - `dataschema`, `datacontenttype` and `subject`, when present, are non-empty strings.
 - `data_base64` is base64 and becomes bytes; it and `data` are never both present.
-- Any other attribute is an extension: its name is 1-20 lowercase letters or digits,
-  its value a string, number or boolean; extensions are kept in `extensions`.
+- Any other attribute is an extension: its name is lowercase letters or digits (the
+  spec's 20 characters are a SHOULD, so longer names are kept), its value a string, a
+  boolean or an Integer (-2^31 to 2^31 - 1; the spec has no floats); extensions are kept
+  in `extensions`.
 - An attribute whose value is JSON null counts as absent (the JSON format says so).
 - `data` that is a string is decoded only when the content type is JSON (or not given)
   and the string holds a JSON object or array, as Kinesis delivers it: `"123"` stays
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -29,14 +32,16 @@ import orjson
 from ..errors import PayloadError
 from ..models import CloudEvent
 
-__all__ = ["event_from_json", "event_to_json"]
+__all__ = ["event_from_json", "event_json_bytes", "event_to_json"]
 
 _REQUIRED = ("id", "source", "specversion", "type")
 _OPTIONAL_TEXT = ("dataschema", "datacontenttype", "subject")
 _CONTEXT = frozenset({*_REQUIRED, *_OPTIONAL_TEXT, "time", "data", "data_base64"})
-_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")
+_EXTENSION_NAME = re.compile(r"[a-z0-9]+", re.ASCII)
+_INTEGER = range(-(2**31), 2**31)
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,  # ASCII digits only: \d would read "٢٠٢٤" as 2024
 )
 
 
@@ -55,11 +60,14 @@ def parse_time(text: str) -> datetime:
         offset = timezone(-delta if sign == "-" else delta)
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     leap = second == "60"
-    moment = datetime(
-        int(year), int(month), int(day), int(hour), int(minute),
-        59 if leap else int(second), micro, offset,
-    )  # fmt: skip
-    return moment + timedelta(seconds=1) if leap else moment
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute),
+            59 if leap else int(second), micro, offset,
+        )  # fmt: skip
+        return moment + timedelta(seconds=1) if leap else moment
+    except OverflowError:  # a leap second at the end of year 9999
+        raise ValueError("time is past the largest date this library can hold") from None
 
 
 def _text(event: dict[str, Any], name: str, required: bool) -> str | None:
@@ -93,8 +101,9 @@ def _extensions(event: dict[str, Any]) -> dict[str, Any]:
             continue
         if not _EXTENSION_NAME.fullmatch(name):
             raise PayloadError(f"its attribute {name[:40]!r} is not a valid CloudEvents name")
-        if value.__class__ not in (str, int, float, bool) or value == "":
-            raise PayloadError(f"its extension {name} is not a non-empty string, number or bool")
+        kind = value.__class__
+        if kind is not str and kind is not bool and (kind is not int or value not in _INTEGER):
+            raise PayloadError(f"its extension {name} is not a string, a boolean or an Integer")
         extensions[name] = value
     return extensions
 
@@ -167,3 +176,13 @@ def event_to_json(event: CloudEvent) -> dict[str, Any]:
         out["data"] = event.data
     out.update(event.extensions)
     return out
+
+
+def event_json_bytes(event: CloudEvent) -> bytes:
+    """`event_to_json(event)` encoded; a value orjson cannot write (a lone surrogate,
+    read by the standard library's fallback) is escaped by the standard library."""
+    written = event_to_json(event)
+    try:
+        return orjson.dumps(written)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(written, ensure_ascii=True).encode("ascii")

@@ -19,11 +19,10 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import orjson
 
 from ..errors import StoreError
 from ..models import CloudEvent
-from .cloudevents import event_to_json
+from .cloudevents import event_json_bytes
 from .dedupe import Claim, DedupeStore
 from .router import Progress, Router
 from .stats import ReceiverStats
@@ -152,10 +151,7 @@ class HandToStream:
     async def __call__(self, events: list[CloudEvent], malformed: int) -> Outcome:
         from .stream import StreamEntry  # the stream needs redis, an optional extra
 
-        entries = [
-            StreamEntry(event.id, event.type, orjson.dumps(event_to_json(event)))
-            for event in events
-        ]
+        entries = [StreamEntry(event.id, event.type, event_json_bytes(event)) for event in events]
         try:
             result = await _store("enqueue", self.store_timeout, self.stream.enqueue(entries))
         except StoreError as error:

@@ -293,7 +293,9 @@ class EventReceiver:
     async def _read_body(self, request: web.Request) -> bytes | None:
         """The raw body, or None when it is over the cap (nothing more is read)."""
         declared = request.content_length
-        if declared is not None:
+        encoding = request.headers.get("Content-Encoding", "").strip().lower()
+        if declared is not None and encoding in ("", "identity"):
+            # (compressed, the declared length is not what aiohttp inflates: count instead)
             if declared > self.max_body_bytes:
                 return None
             return await request.content.read()  # aiohttp stops at the declared length

@@ -8,8 +8,9 @@ has signed both forms.
 Twilio has also been seen signing one percent-escaping of a URL's query and requesting
 another (twilio-node issues 1059 and 1183: `'` signed, `%27` requested, and `@`/`:` the
 other way round). So the query is also tried with the characters RFC 3986 allows bare in
-a query but encoders treat differently — `' ! ( ) * : @` — all unescaped, and all
-escaped. Only the query varies: another path, host or non-default port never matches.
+a query but encoders treat differently — `' ! ( ) * : @` — all unescaped, all escaped,
+and as JavaScript's `encodeURIComponent` (`:@` escaped) and the WHATWG URL parser (`'`
+escaped) write them. Only the query varies: another path, host or non-default port never matches.
 
 `verify_delivery` accepts a delivery only when everything holds: a signature is there;
 a delivery with a body (every POST, and a GET that carries one) has exactly one
@@ -84,19 +85,27 @@ def _port_forms(url: str, parts: SplitResult) -> list[str]:
     return [url, urlunsplit(parts._replace(netloc=other))]
 
 
+def _escape(chars: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape(chars) + "]")
+
+
+_STYLES = (_escape(_LOOSE), _escape(":@"), _escape("'"))
+"""Which loose characters each encoder escapes: all of them; JavaScript's
+`encodeURIComponent` (`:` and `@`, not `'!()*`); the WHATWG URL parser (only `'`)."""
+
+
 def _query_forms(url: str, query: str) -> list[str]:
-    """`url`, then with the loose characters of its query all unescaped, then all escaped
-    (only the forms that differ)."""
-    if not query:
+    """`url`, then with its query's loose characters all unescaped, and as each common
+    encoder writes them (only the forms that differ)."""
+    if not query or (not _BARE.search(query) and not _ESCAPED.search(query)):
         return [url]
     head = url[: len(url) - len(query)]
-    forms = [url]
-    for variant in (
-        _ESCAPED.sub(lambda m: chr(int(m.group()[1:], 16)), query),
-        _BARE.sub(lambda m: f"%{ord(m.group()):02X}", query),
-    ):
-        if head + variant not in forms:
-            forms.append(head + variant)
+    bare = _ESCAPED.sub(lambda m: chr(int(m.group()[1:], 16)), query)
+    forms = [url, head + bare]
+    for style in _STYLES:
+        form = head + style.sub(lambda m: f"%{ord(m.group()):02X}", bare)
+        if form not in forms:
+            forms.append(form)
     return forms
 
 
