@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -154,3 +157,38 @@ def test_a_closed_stdout_ends_listen_quietly() -> None:
     assert json.loads(result.stdout)["specversion"] == "1.0"
     assert "Traceback" not in result.stderr
     assert "warning" not in result.stderr
+
+
+def test_listen_on_an_80_column_terminal_fits_it_and_shows_each_events_data() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_"))}
+    terminal, stdout = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "events_async", "listen", "--fake", "--port", "0"],
+        stdout=stdout, stderr=subprocess.PIPE, text=True, env={**clean, "COLUMNS": "80"},
+    )  # fmt: skip
+    os.close(stdout)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 60
+        while seen.count(b"messageSid=") < 3:  # the three demo events after the test event
+            assert time.monotonic() < deadline, seen
+            if select.select([terminal], [], [], deadline - time.monotonic())[0]:
+                seen += os.read(terminal, 4096)
+        status, _ = stop(process)
+    finally:
+        os.close(terminal)
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+    lines = seen.decode().replace("\r\n", "\n").splitlines()
+
+    assert status == 0
+    assert max(len(line) for line in lines) <= 80
+    assert lines[:2] == [f"{'TIME':<24}  {'TYPE':<38}  ID", "  DATA"]
+    assert re.fullmatch(r"  test_id=[0-9a-f-]{36}", lines[3])  # whole, under its event
+    assert lines[2].split()[1] == "com.twilio.eventstreams.test-event"
+    for row, data in zip(lines[4::2], lines[5::2], strict=True):
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z  com\.twilio\.messaging\.", row)
+        assert data.startswith("  messageSid=SM")
