@@ -99,8 +99,13 @@ class DesiredSink:
 
     description: str
     sink_type: str
-    configuration: Mapping[str, str | bool]
+    configuration: Mapping[str, str | bool] = attrs.field(repr=False)
     secrets: frozenset[str] = frozenset()
+
+    @property
+    def shown(self) -> dict[str, str | bool]:
+        """The configuration with each secret's value masked, for output."""
+        return {k: "***" if k in self.secrets else v for k, v in self.configuration.items()}
 
 
 @attrs.frozen

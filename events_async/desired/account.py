@@ -1,0 +1,122 @@
+"""The I/O around the planner, for one account: read what it has, apply a plan, export it.
+
+Thin on purpose: `read_current` turns the account's sinks, subscriptions and subscribed
+events into the planner's `CurrentState`; `latest_versions` reads the schema versions the
+planner compares with; `apply_plan` makes the plan's changes in order, one at a time, so
+that a failure stops the account where it is (the next plan converges it); `export`
+writes what an account has as a file `load_file` reads back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import attrs
+
+from ..client import EventsClient
+from ..models import SinkStatus, SubscribedType
+from .planner import Action, Change, CurrentSink, CurrentState, CurrentSubscription, Plan
+
+__all__ = ["Applied", "apply_plan", "latest_versions", "read_current"]
+
+READ_CONCURRENCY = 8
+
+
+async def read_current(client: EventsClient) -> CurrentState:
+    """The account's sinks and subscriptions, with every subscription's types."""
+    sinks = tuple(
+        CurrentSink(s.sid, s.description, str(s.sink_type or ""), dict(s.sink_configuration or {}))
+        for s in await client.sinks.list().collect()
+    )
+    subscriptions = await client.subscriptions.list().collect()
+    slots = asyncio.Semaphore(READ_CONCURRENCY)
+
+    async def with_types(sid: str, description: str | None, sink_sid: str) -> CurrentSubscription:
+        async with slots:
+            events = await client.subscriptions.subscribed_events(sid).list().collect()
+        return CurrentSubscription(
+            sid, description, sink_sid, {e.type: e.schema_version for e in events}
+        )
+
+    read = await asyncio.gather(
+        *(with_types(s.sid, s.description, s.sink_sid) for s in subscriptions)
+    )
+    return CurrentState(sinks, tuple(read))
+
+
+async def latest_versions(client: EventsClient, types: Iterable[str]) -> dict[str, int]:
+    """Each event type's latest schema version (two reads a type: its schema, then the
+    schema's latest version)."""
+    wanted = sorted(set(types))
+    slots = asyncio.Semaphore(READ_CONCURRENCY)
+
+    async def latest(name: str) -> tuple[str, int]:
+        async with slots:
+            event_type = await client.event_types.fetch(name)
+            schema = await client.schemas.fetch(event_type.schema_id)
+        return name, schema.latest_version
+
+    return dict(await asyncio.gather(*(latest(name) for name in wanted)))
+
+
+@attrs.frozen
+class Applied:
+    """What an apply did: the changes made, in order, and the sinks Twilio left waiting
+    for validation (test sent; run `events-async sinks validate SID --test-id ID`)."""
+
+    made: tuple[Change, ...]
+    awaiting_validation: tuple[str, ...] = ()
+
+
+async def apply_plan(client: EventsClient, plan: Plan) -> Applied:
+    """Make `plan`'s changes in order; the first failure raises, leaving the account as
+    far as it got (a new plan converges it). A new sink Twilio leaves `initialized` is
+    sent Test, and reported as awaiting validation."""
+    made: list[Change] = []
+    created: dict[str, str] = {}  # sink description -> the sid this apply created for it
+    waiting: list[str] = []
+    for change in plan.changes:
+        await _make(client, change, created, waiting)
+        made.append(change)
+    return Applied(tuple(made), tuple(waiting))
+
+
+async def _make(
+    client: EventsClient, change: Change, created: dict[str, str], waiting: list[str]
+) -> None:
+    action = change.action
+    if action is Action.CREATE_SINK:
+        assert change.sink is not None
+        sink = await client.sinks.create(
+            description=change.sink.description,
+            sink_type=change.sink.sink_type,
+            sink_configuration=dict(change.sink.configuration),
+        )
+        created[change.description] = sink.sid
+        if sink.status == SinkStatus.INITIALIZED:
+            await client.sinks.test(sink.sid)
+            waiting.append(sink.sid)
+    elif action is Action.CREATE_SUBSCRIPTION:
+        sink_sid = change.sink_sid or created[change.sink_description or ""]
+        await client.subscriptions.create(
+            description=change.description,
+            sink_sid=sink_sid,
+            types=[SubscribedType(name, version) for name, version in change.types],
+        )
+    elif action in (Action.CREATE_TYPE, Action.UPDATE_TYPE, Action.DELETE_TYPE):
+        assert change.sid is not None
+        assert change.type is not None
+        events = client.subscriptions.subscribed_events(change.sid)
+        if action is Action.CREATE_TYPE:
+            await events.create(type=change.type, schema_version=change.schema_version)
+        elif action is Action.UPDATE_TYPE:
+            await events.update(change.type, schema_version=change.schema_version)
+        else:
+            await events.delete(change.type)
+    elif action is Action.DELETE_SUBSCRIPTION:
+        assert change.sid is not None
+        await client.subscriptions.delete(change.sid)
+    else:
+        assert change.sid is not None
+        await client.sinks.delete(change.sid)
