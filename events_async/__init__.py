@@ -8,6 +8,7 @@ from ._lazy import lazy_exports
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .audit import Finding, Severity
     from .client import EventsClient
     from .errors import (
         ApiError,
@@ -76,6 +77,7 @@ __all__ = [
     "EventsClient",
     "EventsError",
     "EventsTimeoutError",
+    "Finding",
     "InvalidRequestError",
     "KinesisSinkConfiguration",
     "NotFoundError",
@@ -93,6 +95,7 @@ __all__ = [
     "SchemasManager",
     "SegmentSinkConfiguration",
     "ServerError",
+    "Severity",
     "SignatureError",
     "Sink",
     "SinkProofError",
@@ -115,6 +118,8 @@ __all__ = [
 
 # Imported on first use, so importing the package (the pytest plugin does) stays cheap.
 _HOMES = {
+    "Finding": ".audit",
+    "Severity": ".audit",
     "PayloadError": ".errors",
     "SignatureError": ".errors",
     "SinkProofError": ".errors",

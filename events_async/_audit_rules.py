@@ -1,6 +1,9 @@
 """The audit's rules, pure: from what was read to the findings. No I/O here.
 
-A part that was not read is None, and no rule draws a conclusion from it.
+A part that was not read is None, and no rule draws a conclusion from it. `Finding` and
+`Severity` are defined here, beside the rules that make them, and are public as
+`events_async.audit.Finding` / `events_async.Finding` (their `__module__` says so, for
+`help()`, pickling and documentation).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class Severity(str, enum.Enum):
         return self.value
 
 
+Severity.__module__ = "events_async.audit"
+
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -39,6 +44,9 @@ class Finding:
     code: str
     subject: str
     message: str
+
+
+Finding.__module__ = "events_async.audit"
 
 
 @attrs.frozen

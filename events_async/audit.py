@@ -20,12 +20,17 @@ version of every schema in use, and reports what is wrong as `Finding`s:
 | AUDIT_INCOMPLETE | error | the part that could not be read |
 
 A part that cannot be read becomes an AUDIT_INCOMPLETE finding; the rest of the audit
-goes on, and no finding is drawn from data that was not read.
+goes on, and no finding is drawn from data that was not read. Credentials that cannot
+sign in are one AUDIT_INCOMPLETE finding whose subject is "account", however many reads
+they failed.
+
+`account_sid` is the Account SID the client signs in as or, for an API key given
+without one, the key's SID (`SK…`), so that every report names what was audited.
 
 `AuditReport.to_json()` gives this stable document (schema "events_async.audit/1"):
 
 ```
-{"schema": "events_async.audit/1", "account_sid": str | null,
+{"schema": "events_async.audit/1", "account_sid": str,
  "started_at": ISO 8601, "duration_seconds": float,
  "totals": {"sinks", "subscriptions", "subscribed_events", "event_types",
             "errors", "warnings", "info": int},
@@ -41,13 +46,13 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import attrs
 
 from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
 from ._lazy import lazy_exports
-from ._text import fit
+from ._text import KEEP, counted, printable, wrap
 from ._validate import check_positive_int
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError
@@ -67,8 +72,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Progress = Callable[[int, int], None]
-"""Called with (parts done, parts known) as the audit advances; the total can grow."""
+Progress = Callable[[int, Union[int, None]], None]  # noqa: UP007 - a runtime alias on 3.10
+"""Called with (done, total) as work advances: `total` is None while more work may still
+be found (a determinate bar would fill too soon), then the final count."""
 
 REPORT_SCHEMA = "events_async.audit/1"
 DEFAULT_CONCURRENCY = 10
@@ -78,7 +84,7 @@ DEFAULT_CONCURRENCY = 10
 class AuditReport:
     """What an audit of one account found, and how much it read."""
 
-    account_sid: str | None
+    account_sid: str
     started_at: datetime
     duration_seconds: float
     findings: list[Finding]
@@ -124,42 +130,70 @@ class AuditReport:
             ],
         }
 
-    def summary(self, width: int | None = None) -> str:
-        """A readable report: one headline, then one line per finding.
-
-        With `width`, each line is cut to that many characters (an ellipsis ends it).
-        """
-        who = f"Audit of {self.account_sid or 'account'}"
-        took = f"in {self.duration_seconds:.2f}s"
-        counts = (
-            f"{_counted(self.count(Severity.ERROR), 'error')}, "
-            f"{_counted(self.count(Severity.WARNING), 'warning')}, "
-            f"{self.count(Severity.INFO)} info"
-        )
+    def headline(self) -> str:
+        """One sentence: what was read, how long it took and what was found. Words that
+        belong together ("11 subscribed events") are joined by `_text.KEEP`."""
+        who = f"Audit of {printable(self.account_sid)}"
+        took = f"in{KEEP}{self.duration_seconds:.2f}s"
         if self.authentication_failed:
-            headline = f"{who}: the account could not be read (authentication failed) {took}"
-        else:
-            headline = (
-                f"{who}: {_counted(self.sinks, 'sink')}, "
-                f"{_counted(self.subscriptions, 'subscription')}, "
-                f"{_counted(self.subscribed_events, 'subscribed event')} {took}: {counts}"
+            return f"{who}: the account could not be read (authentication failed) {took}"
+        counts = ", ".join(
+            counted(self.count(severity), noun, KEEP)
+            for severity, noun in (
+                (Severity.ERROR, "error"),
+                (Severity.WARNING, "warning"),
+                (Severity.INFO, "info"),
             )
+        )
+        read = ", ".join(
+            counted(number, noun, KEEP)
+            for number, noun in (
+                (self.sinks, "sink"),
+                (self.subscriptions, "subscription"),
+                (self.subscribed_events, f"subscribed{KEEP}event"),
+            )
+        )
+        return f"{who}: {read} {took}: {counts}"
+
+    def summary(self, width: int | None = None) -> str:
+        """A readable report: the headline, then each finding as a header line
+        (severity, code, subject) with its message indented beneath.
+
+        With `width`, every line fits it: text is wrapped between words, never cut.
+        Without, the headline and each message are one line. What the server said is
+        escaped (`_text.printable`), so the text is safe for a terminal.
+        """
+        lines = wrap(self.headline(), width)
         if not self.findings:
-            return fit(headline, width) + "\nNo problems found."
-        code_width = max(len(f.code) for f in self.findings)
-        subject_width = max(len(f.subject) for f in self.findings)
-        lines = [headline]
-        for f in self.findings:
-            lines.append(
-                f"{f.severity.value.upper():<8} {f.code:<{code_width}}  "
-                f"{f.subject:<{subject_width}}  {f.message}"
-            )
-        return "\n".join(fit(line, width) for line in lines)
+            return "\n".join([*lines, "No problems found."])
+        return "\n".join([*lines, "", *_finding_lines(self.findings, width)])
 
 
-def _counted(count: int, noun: str) -> str:
-    """`1 sink`, `2 sinks`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+_SEVERITY_WIDTH = max(len(s.value) for s in Severity)
+_MESSAGE_INDENT = " " * (_SEVERITY_WIDTH + 2)
+
+
+def _finding_lines(findings: list[Finding], width: int | None = None) -> list[str]:
+    """Findings laid out as `ruff` and `gh` print diagnostics: a header line per finding
+    (severity, code, subject; codes padded so subjects align) and the message wrapped
+    beneath, indented under the code. With `width`, no line is longer and no word is
+    lost: a header too long for it puts the subject on a line of its own."""
+    code_width = max((len(f.code) for f in findings), default=0)
+    indent = _MESSAGE_INDENT if width is None or width >= 40 else "  "
+    lines: list[str] = []
+    for finding in findings:
+        severity = finding.severity.value.upper().ljust(_SEVERITY_WIDTH)
+        subject = printable(finding.subject)
+        header = f"{severity}  {finding.code.ljust(code_width)}  {subject}"
+        if width is not None and len(header) > width:
+            header = f"{severity}  {finding.code}  {subject}"
+        if width is not None and len(header) > width:
+            lines += wrap(finding.code, width, indent, first=f"{severity}  ")
+            lines += wrap(subject, width, indent)
+        else:
+            lines.append(header)
+        lines += wrap(printable(finding.message), width, indent)
+    return lines
 
 
 class _Audit:
@@ -171,6 +205,7 @@ class _Audit:
         self.progress = progress
         self.done = 0
         self.known = 0
+        self.all_known = False  # once every part to read has been found
         self.failures: list[Finding] = []
         self.authentication_failed = False
 
@@ -181,9 +216,16 @@ class _Audit:
         try:
             async with self.slots:
                 return await read()
-        except EventsError as error:
-            if isinstance(error, AuthenticationError):
+        except AuthenticationError as error:
+            if not self.authentication_failed:  # one finding, however many reads it failed
                 self.authentication_failed = True
+                self.failures.append(
+                    Finding(
+                        Severity.ERROR, "AUDIT_INCOMPLETE", "account", f"could not sign in: {error}"
+                    )
+                )
+            return None
+        except EventsError as error:
             self.failures.append(
                 Finding(Severity.ERROR, "AUDIT_INCOMPLETE", part, f"could not read {part}: {error}")
             )
@@ -194,7 +236,7 @@ class _Audit:
 
     def _report(self) -> None:
         if self.progress is not None:
-            self.progress(self.done, self.known)
+            self.progress(self.done, self.known if self.all_known else None)
 
     async def run(self) -> AuditData:
         client = self.client
@@ -228,6 +270,8 @@ class _Audit:
             return events
 
         subscribed = await asyncio.gather(*(events_of(s) for s in subscriptions or ()))
+        self.all_known = True  # the schemas in use are all asked for by now
+        self._report()
         fetched = await asyncio.gather(*schemas.values())
         return AuditData(
             sinks=await sinks_task,
@@ -254,7 +298,8 @@ async def audit_account(
 
     At most `concurrency` of the audit's reads are in flight at once (the client's own
     `max_concurrency` applies too). Nothing raises for an unreadable part: it becomes an
-    AUDIT_INCOMPLETE finding.
+    AUDIT_INCOMPLETE finding. `progress` is called with (reads done, total), the total
+    None until every read the audit will make is known.
     """
     check_positive_int(concurrency, "concurrency")
     started_at = datetime.now(timezone.utc)
@@ -266,7 +311,7 @@ async def audit_account(
         key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.subject),
     )
     return AuditReport(
-        account_sid=client.account_sid,
+        account_sid=client.account_sid or client.api_key or "account",
         started_at=started_at,
         duration_seconds=time.perf_counter() - clock,
         findings=findings,

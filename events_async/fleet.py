@@ -24,20 +24,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sized
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Iterable,
+    Sequence,
+    Sized,
+)
 from datetime import datetime, timezone
 from typing import Any, Union
 
 import aiohttp
 import attrs
 
-from ._audit_rules import Finding, Severity
+from ._shards import Shard, shard_number
 from ._transport import new_session
 from ._validate import check_positive_int, check_seconds, is_sid
-from .audit import DEFAULT_CONCURRENCY, AuditReport, Progress, audit_account
+from .audit import DEFAULT_CONCURRENCY, AuditReport, Finding, Progress, Severity, audit_account
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError, InvalidRequestError
 from .models import Account
@@ -72,39 +78,6 @@ class Login:
 
 FleetMember = Union[Account, Login, tuple[str, str]]  # noqa: UP007 - a runtime alias on 3.10
 """One account to audit: a discovered `Account`, a `Login`, or a (login, secret) pair."""
-
-
-def shard_number(account_sid: str, count: int) -> int:
-    """The shard (1 to `count`) an account belongs to: a stable hash of its SID, the same
-    on every machine and Python (unlike `hash()`)."""
-    digest = hashlib.sha256(account_sid.encode("utf-8", "surrogatepass")).digest()
-    return 1 + int.from_bytes(digest[:8], "big") % count
-
-
-@attrs.frozen
-class Shard:
-    """One of `count` disjoint parts of a fleet (`index` from 1 to `count`)."""
-
-    index: int
-    count: int
-
-    def __attrs_post_init__(self) -> None:
-        check_positive_int(self.count, "shard count")
-        check_positive_int(self.index, "shard index", self.count)
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        """`"K/N"`: the K-th of N shards, K from 1 to N."""
-        index, slash, count = text.partition("/")
-        if not slash or not index.strip().isdigit() or not count.strip().isdigit():
-            raise InvalidRequestError(f"a shard is K/N (such as 2/8), got {text!r}")
-        return cls(int(index), int(count))
-
-    def __contains__(self, account_sid: object) -> bool:
-        return isinstance(account_sid, str) and shard_number(account_sid, self.count) == self.index
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
 
 
 @attrs.define
@@ -213,7 +186,7 @@ async def _audit_one(
     except Exception as error:  # one account's surprise must not sink the others
         logger.debug("audit of %s failed", label, exc_info=True)
         return _unreadable(label, f"could not audit {label}: {type(error).__name__}")
-    return report if report.account_sid else attrs.evolve(report, account_sid=label)
+    return report
 
 
 async def _members(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerator[Any, None]:
@@ -233,20 +206,21 @@ async def _indexed_reports(
 ) -> AsyncGenerator[tuple[int, AuditReport], None]:
     """(position in the source, report) for each account, as each finishes."""
     members = _members(source)
-    total = len(source) if isinstance(source, Sized) and plan.shard is None else None
+    total = _known_total(source, plan.shard)
     results: asyncio.Queue[Any] = asyncio.Queue(maxsize=plan.accounts_at_once)
     pulling = asyncio.Lock()
     positions = itertools.count()
     pulled = done = 0
 
     async def take() -> tuple[int, Any] | None:
-        nonlocal pulled
+        nonlocal pulled, total
         async with pulling:  # one pull at a time: the source need not be task-safe
             async for member in members:
                 index = next(positions)
                 if plan.shard is None or _label(member, index) in plan.shard:
                     pulled += 1
                     return index, member
+            total = pulled  # the source is spent: every account is known
             return None
 
     async def work(shared: aiohttp.ClientSession, limit: asyncio.Semaphore) -> None:
@@ -273,13 +247,25 @@ async def _indexed_reports(
                     raise item
                 done += 1
                 if plan.progress is not None:
-                    plan.progress(done, total if total is not None else pulled)
+                    plan.progress(done, total)
                 yield item
         finally:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             await members.aclose()
+
+
+def _known_total(source: Iterable[Any] | AsyncIterable[Any], shard: Shard | None) -> int | None:
+    """How many accounts a source holds, when that can be told before auditing: a sized
+    source, and with a shard a sequence (counted without auditing); else None."""
+    if not isinstance(source, Sized):
+        return None
+    if shard is None:
+        return len(source)
+    if isinstance(source, Sequence):
+        return sum(_label(member, index) in shard for index, member in enumerate(source))
+    return None
 
 
 @contextlib.asynccontextmanager
@@ -335,7 +321,9 @@ def audit_fleet(
     `accounts` may be any iterable or async iterable (`AccountsClient.subaccounts()`,
     say) of `Account`s, `Login`s or (login, secret) pairs; it is consumed lazily.
     `account_timeout` bounds one account's whole audit; `shard` audits only the accounts
-    whose SID falls in it; `progress` is called with (accounts done, accounts known).
+    whose SID falls in it; `progress` is called with (accounts done, total), the total
+    None until it is known: at once for a list (with a shard, for a sequence), else once
+    the source is spent (discovery has read its last page).
     `client_options` go to every `EventsClient` (`base_url`, `timeout`, `max_retries`…).
     Without `session`, one is created (pool as large as `max_in_flight`, no cookie jar)
     and closed when the stream ends; a session given should have a pool at least that

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -120,8 +121,14 @@ async def test_wrong_credentials_make_the_whole_audit_incomplete(
     async with EventsClient(fake.account.sid, "wrong", base_url=fake.url) as stranger:
         report = await audit_account(stranger)
     assert report.authentication_failed
-    assert {f.code for f in report.findings} == {"AUDIT_INCOMPLETE"}
-    assert {f.subject for f in report.findings} == {"sinks", "subscriptions", "event types"}
+    [finding] = report.findings  # one finding for the account, not one per list it read
+    assert (finding.severity, finding.code, finding.subject) == (
+        Severity.ERROR,
+        "AUDIT_INCOMPLETE",
+        "account",
+    )
+    assert finding.message.startswith("could not sign in: HTTP 401")
+    assert "wrong" not in finding.message
 
 
 async def test_a_clean_account_has_no_findings() -> None:
@@ -185,12 +192,15 @@ async def test_progress_is_reported_until_done(
     demo: tuple[FakeEventsServer, EventsClient],
 ) -> None:
     _, client = demo
-    calls: list[tuple[int, int]] = []
+    calls: list[tuple[int, int | None]] = []
     await audit_account(client, progress=lambda done, total: calls.append((done, total)))
 
-    assert all(done <= total for done, total in calls)
-    assert calls[-1][0] == calls[-1][1]
-    assert calls[-1][1] == 3 + 7 + 5  # lists, one per subscription, one per schema in use
+    totals = [total for _, total in calls]
+    known = totals.index(3 + 7 + 5)  # lists, one per subscription, one per schema in use
+    assert set(totals[:known]) == {None}  # unknown while reads are still being found
+    assert set(totals[known:]) == {15}  # then final: it never grows
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert calls[-1] == (15, 15)
 
 
 async def test_concurrency_must_be_positive(demo: tuple[FakeEventsServer, EventsClient]) -> None:
@@ -261,3 +271,43 @@ def test_rules_on_a_sink_alone() -> None:
         latest_versions={},
     )
     assert find_problems(data) == []
+
+
+def test_finding_and_severity_are_public_names() -> None:
+    import pickle
+
+    import events_async
+    from events_async import audit
+
+    assert {"Finding", "Severity"} <= set(events_async.__all__) & set(audit.__all__)
+    assert events_async.Finding is audit.Finding
+    assert events_async.Severity is audit.Severity
+    for public in (audit.Finding, audit.Severity):
+        assert public.__module__ == "events_async.audit"  # what help() and pickle name
+    finding = audit.Finding(audit.Severity.WARNING, "SINK_UNUSED", "DG1", "unused")
+    assert pickle.loads(pickle.dumps(finding)) == finding
+
+
+USER_CODE = """
+from events_async import Finding, Severity
+from events_async.audit import AuditReport
+from events_async.fleet import audit_fleet
+
+
+async def audited(pairs: list[tuple[str, str]]) -> list[str]:
+    return [report.account_sid async for report in audit_fleet(pairs)]
+
+
+def errors(report: AuditReport) -> list[Finding]:
+    return [f for f in report.findings if f.severity is Severity.ERROR]
+"""
+
+
+def test_users_strict_code_gets_a_str_sid_and_public_finding_types(tmp_path: Path) -> None:
+    mypy_api = pytest.importorskip("mypy.api")
+    user = tmp_path / "user.py"
+    user.write_text(USER_CODE)
+    out, err, status = mypy_api.run(
+        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(user)]
+    )
+    assert status == 0, out + err

@@ -15,10 +15,11 @@ import pytest
 
 from events_async.cli import main
 from events_async.cli.accounts_file import parse_accounts
+from events_async.cli.render import ProgressBar
 from events_async.cli.spec import UsageError
 from events_async.fleet import Login
 from events_async.testing import FakeAccount, FakeEventsServer
-from events_async.testing.demo import seed_large_account
+from events_async.testing.demo import seed_demo_account, seed_large_account
 
 from .test_cli import run
 
@@ -136,6 +137,7 @@ def test_a_file_of_accounts_streams_json_lines_then_a_summary(
         "errors": 0,
         "warnings": 0,
         "info": 0,
+        "interrupted": False,
     }
     assert secret not in out
 
@@ -210,12 +212,12 @@ def test_the_table_lists_accounts_with_errors_first(
 
     lines = out.splitlines()
     assert status == 1
-    assert lines[0].split()[:3] == ["ACCOUNT", "RESULT", "ERRORS"]
+    assert lines[0].split() == ["ACCOUNT", "RESULT", "ERR", "WARN", "INFO", "SINKS", "SUBS"]
     assert [line.split()[0] for line in lines[1:4]] == [broken.sid, warned.sid, clean.sid]
     assert [line.split()[1] for line in lines[1:4]] == ["errors", "warnings", "clean"]
     assert lines[4] == (
         "Fleet audit: 3 accounts, 1 with errors (0 incomplete), 2 with warnings; "
-        "1 errors, 2 warnings, 0 info in all"
+        "1 error, 2 warnings, 0 info in all"
     )
 
 
@@ -294,7 +296,7 @@ def test_audit_of_the_demo_fleet() -> None:
     lines = result.stdout.splitlines()
     results = [line.split()[1] for line in lines[1:-1]]
     assert results[-1] == "clean"
-    assert {"errors", "could", "incomplete"} <= set(results)
+    assert {"errors", "sign-in", "incomplete"} <= set(results)  # "sign-in failed"
     assert re.match(r"Fleet audit: 5 accounts, 4 with errors \(2 incomplete\)", lines[-1])
     assert result.stderr == ""
 
@@ -335,10 +337,80 @@ def test_a_progress_bar_over_accounts_on_a_terminal_only(
     status = main(["audit", "--accounts", str(tmp_path / "fleet.csv"), "--base-url", fake.url])
     assert status == 0
     drawn = terminal.getvalue()
-    assert "accounts [" in drawn
-    assert "3/3" in drawn
+    frames = [frame.rstrip() for frame in drawn.split("\r") if frame.strip()]
+    assert frames == [  # a file's accounts are known at once: a bar from the start
+        "accounts [##########....................] 1/3",
+        "accounts [####################..........] 2/3",
+        "accounts [##############################] 3/3",
+    ]
     assert drawn.endswith("\r")  # the bar's line is cleared before the table
     assert capsys.readouterr().out.startswith("ACCOUNT")
+
+
+def _frames(drawn: str) -> list[str]:
+    return [frame.rstrip() for frame in drawn.split("\r") if frame.strip()]
+
+
+def _bar_is_honest(frame: str) -> bool:
+    """A determinate frame's bar is as full as done/total, no more."""
+    bar, done, total = re.fullmatch(r"\w+ \[([#.]+)\] (\d+)/(\d+)", frame).groups()  # type: ignore[union-attr]
+    return bar.count("#") == len(bar) * int(done) // int(total)
+
+
+def test_while_discovery_pages_a_counter_then_a_bar_once_the_total_is_known(
+    fake: FakeEventsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(6):
+        fake.add_subaccount()
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    parent = ["--account-sid", fake.account.sid, "--auth-token", fake.account.auth_token]
+    status = main(
+        ["audit", "--subaccounts", "--accounts-url", fake.url, "--base-url", fake.url,
+         "--accounts-at-once", "2", *parent]
+    )  # fmt: skip  # two at a time: the source is spent only near the end
+
+    assert status == 0
+    frames = _frames(terminal.getvalue())
+    counting = [f for f in frames if f.endswith("audited…")]
+    bars = [f for f in frames if "[" in f]
+    assert counting[:2] == ["1 account audited…", "2 accounts audited…"]
+    assert frames == counting + bars  # never back to counting once the total is known
+    assert bars
+    assert all(f.endswith("/6") and _bar_is_honest(f) for f in bars)
+    assert bars[-1] == "accounts [##############################] 6/6"
+
+
+def test_one_accounts_audit_counts_reads_until_it_knows_them_all(
+    fake: FakeEventsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_demo_account(fake.account)
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    credentials = ["--account-sid", fake.account.sid, "--auth-token", fake.account.auth_token]
+    assert main(["audit", "--base-url", fake.url, *credentials]) == 1
+
+    frames = _frames(terminal.getvalue())
+    counting = [f for f in frames if f.startswith("auditing: ")]
+    bars = frames[len(counting) :]
+    assert counting[0] == "auditing: 0 reads done…"
+    assert bars
+    assert all(f.endswith("/15") and _bar_is_honest(f) for f in bars)
+    assert bars[-1] == "auditing [##############################] 15/15"
+
+
+def test_the_bar_covers_a_longer_line_it_drew_before() -> None:
+    terminal = _Terminal()
+    bar = ProgressBar(
+        terminal, width=4, label="x", counter=lambda done: f"{done} accounts audited…"
+    )
+    bar(7, None)
+    bar(7, 9)
+    bar.finish()
+    first, second, clear = terminal.getvalue().split("\r")[1:4]
+    assert first == "7 accounts audited…"
+    assert second == "x [###.] 7/9".ljust(len(first))
+    assert clear == " " * len(first)
 
 
 def test_no_subaccount_token_reaches_any_output_even_verbose(fake: FakeEventsServer) -> None:

@@ -267,3 +267,54 @@ def test_the_summary_counts_accounts_by_what_was_found() -> None:
         "warnings": 2,
         "info": 1,
     }
+
+
+# progress -------------------------------------------------------------------------------
+
+
+async def test_the_total_is_none_until_discovery_is_spent_then_final() -> None:
+    async with FakeEventsServer() as fake:
+        accounts = [fake.add_subaccount() for _ in range(6)]
+        more = asyncio.Event()
+
+        async def discovered() -> AsyncIterator[tuple[str, str]]:  # two pages, the second late
+            for account in accounts[:3]:
+                yield login(account)
+            await more.wait()
+            for account in accounts[3:]:
+                yield login(account)
+
+        calls: list[tuple[int, int | None]] = []
+
+        def progress(done: int, total: int | None) -> None:
+            calls.append((done, total))
+            if done == 3:
+                more.set()  # the first page's accounts are done before the second page came
+
+        reports = [r async for r in audit_fleet(discovered(), base_url=fake.url, progress=progress)]
+
+    assert len(reports) == 6
+    assert calls[:3] == [(1, None), (2, None), (3, None)]  # not 3/3: more were coming
+    assert calls[-1] == (6, 6)
+    assert {total for _, total in calls[3:]} <= {None, 6}
+    assert calls == sorted(calls, key=lambda call: call[0])
+
+
+@pytest.mark.parametrize("shard", [None, Shard(1, 2)])
+async def test_a_lists_total_is_known_from_the_first_report(shard: Shard | None) -> None:
+    async with FakeEventsServer() as fake:
+        made = [login(fake.add_subaccount()) for _ in range(24)]
+        inside = [m for m in made if m[0] in Shard(1, 2)][:4]
+        outside = [m for m in made if m[0] not in Shard(1, 2)][:4]
+        members = [m for pair in zip(outside, inside, strict=True) for m in pair]
+        expected = 4 if shard else 8
+        calls: list[tuple[int, int | None]] = []
+        async for _ in audit_fleet(
+            members,
+            base_url=fake.url,
+            shard=shard,
+            accounts_at_once=1,  # pulled one by one: the total cannot come from what was pulled
+            progress=lambda *call: calls.append(call),
+        ):
+            pass
+    assert calls == [(n, expected) for n in range(1, expected + 1)]

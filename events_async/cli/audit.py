@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._text import counted
 from ..audit import Severity, audit_account
 from ..fleet import DEFAULT_ACCOUNTS_AT_ONCE, DEFAULT_MAX_IN_FLIGHT
 from .connection import open_client, output_width
@@ -19,7 +20,7 @@ async def _audit(args: argparse.Namespace) -> int:
     check_fleet_options(args)
     if is_fleet(args):
         return await audit_fleet_command(args)
-    bar = ProgressBar()
+    bar = ProgressBar(counter=lambda done: f"auditing: {counted(done, 'read')} done…")
     async with open_client(args) as client:
         try:
             report = await audit_account(client, concurrency=args.concurrency, progress=bar)
@@ -56,6 +57,12 @@ AUDIT = Group(
                     "exit 1 when any finding is this severe: error, warning or never "
                     "(default: error)",
                     {"choices": ("error", "warning", "never"), "default": "error"},
+                ),
+                Arg(
+                    ("--findings",),
+                    "with a fleet, list each account's findings above the table (one "
+                    "account's are always listed)",
+                    {"action": "store_true"},
                 ),
                 Arg(
                     ("--subaccounts",),

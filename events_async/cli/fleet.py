@@ -1,24 +1,28 @@
 """`events-async audit --subaccounts | --accounts FILE`: audit a fleet, streamed.
 
 Reports arrive as each account finishes: with `--json`, one JSON line per account as it
-comes, then a summary line; otherwise a table of accounts (errors first) and a headline.
-The exit status follows `--fail-on`.
+comes, then a summary line; otherwise a table of accounts (errors first) and a headline,
+after each account's findings with `--findings`. The exit status follows `--fail-on`;
+Ctrl-C prints what finished, says the audit was interrupted, and exits 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
+import signal
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from .._text import KEEP, counted, wrap
 from ..accounts import AccountsClient
-from ..audit import AuditReport, Severity, _counted
+from ..audit import AuditReport, Severity
 from ..errors import InvalidRequestError
 from ..fleet import FleetMember, FleetSummary, Shard, audit_fleet
 from .accounts_file import parse_accounts
@@ -26,7 +30,14 @@ from .connection import output_width
 from .render import ProgressBar, render
 from .spec import UsageError
 
-__all__ = ["audit_fleet_command", "check_fleet_options", "exit_status", "is_fleet", "shard"]
+__all__ = [
+    "audit_fleet_command",
+    "check_fleet_options",
+    "exit_status",
+    "headline",
+    "is_fleet",
+    "shard",
+]
 
 STATUSES = ("active", "suspended", "closed", "all")
 
@@ -65,27 +76,27 @@ def exit_status(with_errors: bool, with_warnings: bool, fail_on: str) -> int:
 
 @attrs.frozen
 class _Row:
-    """One account in the fleet table."""
+    """One account in the fleet table (short headers, so it reads at 80 columns)."""
 
     account: str
     result: str
-    errors: int
-    warnings: int
+    errors: int = attrs.field(metadata={"header": "ERR"})
+    warnings: int = attrs.field(metadata={"header": "WARN"})
     info: int
     sinks: int
-    subscriptions: int
+    subscriptions: int = attrs.field(metadata={"header": "SUBS"})
 
     @classmethod
     def of(cls, report: AuditReport) -> _Row:
         errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
         if report.authentication_failed:
-            result = "could not sign in"
+            result = SIGN_IN_FAILED
         elif any(f.code == "AUDIT_INCOMPLETE" for f in report.findings):
             result = "incomplete"
         else:
             result = "errors" if errors else "warnings" if warnings else "clean"
         return cls(
-            account=report.account_sid or "-",
+            account=report.account_sid,
             result=result,
             errors=errors,
             warnings=warnings,
@@ -97,6 +108,9 @@ class _Row:
     def order(self) -> tuple[bool, bool, int, int, str]:
         """Accounts with errors first, then with warnings; most first, then by SID."""
         return (not self.errors, not self.warnings, -self.errors, -self.warnings, self.account)
+
+
+SIGN_IN_FAILED = "sign-in failed"
 
 
 def _client_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -168,20 +182,30 @@ def _write_line(document: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _headline(summary: FleetSummary) -> str:
-    return (
-        f"Fleet audit: {_counted(summary.accounts, 'account')}, {summary.with_errors} with errors "
-        f"({summary.incomplete} incomplete), {summary.with_warnings} with warnings; "
-        f"{summary.errors} errors, {summary.warnings} warnings, {summary.info} info in all"
-    )
+def headline(summary: FleetSummary, *, interrupted: bool = False) -> str:
+    """The fleet's totals in one sentence (words that belong together joined by KEEP)."""
+    phrases = [
+        counted(summary.accounts, "account", KEEP),
+        f"{summary.with_errors} with{KEEP}errors ({summary.incomplete}{KEEP}incomplete)",
+        f"{summary.with_warnings} with{KEEP}warnings;",
+        counted(summary.errors, "error", KEEP),
+        counted(summary.warnings, "warning", KEEP),
+        f"{counted(summary.info, 'info', KEEP)} in{KEEP}all",
+    ]
+    title = "Fleet audit (interrupted):" if interrupted else "Fleet audit:"
+    return f"{title} {', '.join(phrases[:3])} {', '.join(phrases[3:])}"
 
 
-async def audit_fleet_command(args: argparse.Namespace) -> int:
-    """Audit the fleet the options name; print as reports arrive; exit by `--fail-on`."""
-    bar = ProgressBar(label="accounts")
-    bar.active = bar.active and not (args.json and sys.stdout.isatty())
-    summary = FleetSummary()
-    rows: list[_Row] = []
+@attrs.define
+class _Results:
+    """What has arrived so far; kept when Ctrl-C stops the audit."""
+
+    summary: FleetSummary = attrs.field(factory=FleetSummary)
+    rows: list[_Row] = attrs.field(factory=list)
+    with_findings: list[AuditReport] = attrs.field(factory=list)  # with --findings only
+
+
+async def _collect(args: argparse.Namespace, bar: ProgressBar, results: _Results) -> None:
     async with _fleet(args) as (accounts, options):
         reports = audit_fleet(
             accounts,
@@ -192,20 +216,81 @@ async def audit_fleet_command(args: argparse.Namespace) -> int:
             progress=bar,
             **options,
         )
-        try:
-            async with contextlib.aclosing(reports):
-                async for report in reports:
-                    summary.add(report)
-                    if args.json:
-                        _write_line(report.to_json())
-                    else:
-                        rows.append(_Row.of(report))
-        finally:
-            bar.finish()
+        async with contextlib.aclosing(reports):
+            async for report in reports:
+                results.summary.add(report)
+                if args.json:
+                    _write_line(report.to_json())
+                    continue
+                results.rows.append(_Row.of(report))
+                if args.findings and report.findings:
+                    results.with_findings.append(report)
+
+
+async def _until_ctrl_c(work: Coroutine[Any, Any, None]) -> bool:
+    """Run `work`; Ctrl-C cancels it (its `finally` blocks run). True if it was Ctrl-C."""
+    task = asyncio.ensure_future(work)
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError):  # no signal handlers here: Ctrl-C ends it all
+        await task
+        return False
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    return interrupted
+
+
+async def audit_fleet_command(args: argparse.Namespace) -> int:
+    """Audit the fleet the options name; print as reports arrive; exit by `--fail-on`.
+
+    Ctrl-C stops it: what finished is printed, said to be partial, and the exit is 130.
+    """
+    bar = ProgressBar(label="accounts", counter=lambda done: f"{counted(done, 'account')} audited…")
+    bar.active = bar.active and not (args.json and sys.stdout.isatty())
+    results = _Results()
+    try:
+        interrupted = await _until_ctrl_c(_collect(args, bar, results))
+    finally:
+        bar.finish()
+    summary = results.summary
     if args.json:
-        _write_line(summary.to_json())
+        _write_line({**summary.to_json(), "interrupted": interrupted})
     else:
-        rows.sort(key=_Row.order)
-        render(rows, as_json=False, width=output_width(), wide=args.wide)
-        print(_headline(summary))
+        _print_table(args, results, interrupted)
+    if interrupted:
+        print(
+            f"events-async: interrupted: {counted(summary.accounts, 'account')} audited "
+            "before Ctrl-C; the others were not",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return exit_status(summary.with_errors > 0, summary.with_warnings > 0, args.fail_on)
+
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+
+
+def _print_table(args: argparse.Namespace, results: _Results, interrupted: bool) -> None:
+    """With --findings, each account's findings (in the table's order); then the table of
+    accounts and the headline, last, where a terminal leaves them in view."""
+    width = None if args.wide else output_width()
+    results.rows.sort(key=_Row.order)
+    order = {row.account: n for n, row in enumerate(results.rows)}
+    for report in sorted(results.with_findings, key=lambda r: order[r.account_sid]):
+        sys.stdout.write(report.summary(width) + "\n\n")
+    render(results.rows, as_json=False, width=width, wide=args.wide)
+    sys.stdout.write("\n".join(wrap(headline(results.summary, interrupted=interrupted), width)))
+    sys.stdout.write("\n")

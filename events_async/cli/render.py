@@ -2,6 +2,7 @@
 
 On a terminal, tables and records fit its width (80 columns when it cannot tell):
 a few chosen columns, long cells cut with an ellipsis; `--wide` shows every field whole.
+A column is headed by its field's name in capitals, or by its `header` metadata.
 When stdout is not a terminal, lines are never cut, so scripts can grep them.
 
 Whatever the server sent is escaped on the way out: control characters in tables and
@@ -13,13 +14,14 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
 import attrs
 
 from .._convert import converter
-from .._text import fit, printable
+from .._text import ELLIPSIS, fit, printable
 from ..models import (
     EventType,
     Schema,
@@ -73,17 +75,18 @@ def _table(rows: list[Any], out: TextIO, width: int | None, wide: bool) -> None:
     if not rows:
         out.write("(none)\n")
         return
-    fields = tuple(a.name for a in attrs.fields(type(rows[0])))
-    columns = fields if wide else COLUMNS.get(type(rows[0]), fields)
+    fields = {a.name: a.metadata.get("header", a.name.upper()) for a in attrs.fields(type(rows[0]))}
+    columns = tuple(fields) if wide else COLUMNS.get(type(rows[0]), tuple(fields))
+    headers = [fields[c] for c in columns]
     cells = [[_cell(getattr(row, c)) for c in columns] for row in rows]
-    natural = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    natural = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
     widths = _fitted_widths(natural, None if wide else width)
 
     def line(values: list[str]) -> str:
         parts = [fit(v, w).ljust(w) for v, w in zip(values, widths, strict=True)]
         return "  ".join(parts).rstrip() + "\n"
 
-    out.write(line([c.upper() for c in columns]))
+    out.write(line(headers))
     for row in cells:
         out.write(line(row))
 
@@ -126,28 +129,45 @@ def render(
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal's stderr; silent elsewhere.
+    """Progress on a terminal's stderr, on one line; silent elsewhere.
 
-    The total may grow as work is discovered; the bar never moves backwards.
+    A determinate bar (`auditing [####......] 4/10`) only once the total is known; while
+    it is not (None: more work may still be found), a counter: `counter(done)`, by default
+    `auditing: 7 done…`. The bar never moves backwards.
     """
 
-    def __init__(self, out: TextIO | None = None, width: int = 30, label: str = "auditing") -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        width: int = 30,
+        label: str = "auditing",
+        counter: Callable[[int], str] | None = None,
+    ) -> None:
         self.out = out or sys.stderr
         self.width = width
         self.label = label
+        self.counter = counter
         self.active = self.out.isatty()
         self.filled = 0
+        self.drawn = 0  # the longest line drawn, so a shorter one covers it
 
-    def __call__(self, done: int, total: int) -> None:
-        if not self.active or total == 0:
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.active:
             return
-        self.filled = max(self.filled, self.width * done // total)
-        bar = "#" * self.filled + "." * (self.width - self.filled)
-        self.out.write(f"\r{self.label} [{bar}] {done}/{total}")
+        if total is None:
+            line = self.counter(done) if self.counter else f"{self.label}: {done} done{ELLIPSIS}"
+        elif total <= 0:
+            return
+        else:
+            self.filled = max(self.filled, self.width * min(done, total) // total)
+            bar = "#" * self.filled + "." * (self.width - self.filled)
+            line = f"{self.label} [{bar}] {done}/{total}"
+        self.out.write("\r" + line.ljust(self.drawn))
+        self.drawn = max(self.drawn, len(line))
         self.out.flush()
 
     def finish(self) -> None:
-        """End the bar's line."""
-        if self.active:
-            self.out.write("\r" + " " * (self.width + 40) + "\r")
+        """Clear the line it drew on."""
+        if self.active and self.drawn:
+            self.out.write("\r" + " " * self.drawn + "\r")
             self.out.flush()
