@@ -61,7 +61,7 @@ def printer(as_json: bool, stop: Stop) -> EventHandler:
             document = event_to_json(event)
             if event.time is not None:
                 document["time"] = when(event.time)
-            lines = [orjson.dumps(document).decode()]
+            lines = [_json_line(document)]
         else:
             lines = [*header, *columns.row(event)]
             header.clear()
@@ -198,3 +198,12 @@ class _OneLine(logging.Formatter):
 def say(message: str) -> None:
     """A line about the command itself (not an event) on stderr."""
     print(f"events-async: {message}", file=sys.stderr, flush=True)
+
+
+def _json_line(document: dict[str, object]) -> str:
+    """One JSON line; a value orjson cannot write (a lone surrogate the standard
+    library's fallback read) is escaped by the standard library instead."""
+    try:
+        return orjson.dumps(document).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(document, separators=(",", ":"))
