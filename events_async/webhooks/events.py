@@ -69,7 +69,9 @@ def _items(body: bytes, max_bytes: int, max_events: int) -> list[Any]:
         raise PayloadError(f"the body is {len(body)} bytes, over the {max_bytes}-byte cap")
     try:
         parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):  # nested past orjson's 1,024 levels
+            raise PayloadError("the body is not JSON: nested too deep") from None
         parsed = _stdlib_json(body)
     items = parsed if isinstance(parsed, list) else [parsed]
     if not items:

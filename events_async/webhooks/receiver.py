@@ -130,7 +130,9 @@ class EventReceiver:
     ) -> None:
         tokens = [auth_tokens] if isinstance(auth_tokens, str) else list(auth_tokens)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
-            raise InvalidRequestError("auth_tokens must be one or more non-empty strings")
+            raise InvalidRequestError.for_param(
+                "auth_tokens", "must be one or more non-empty strings"
+            )
         self._tokens = tokens
         self._public = _public_base(public_url) if public_url is not None else None
         self.trust_forwarded = trust_forwarded
