@@ -52,20 +52,29 @@ class Observations:
     """The receiver's record of test events (by probe) and of what it refused."""
 
     def __init__(self) -> None:
-        self.sightings = Sightings()
+        self._verified = self._refused = self._strays = 0  # plain counts: the hot path
+        self._last_refusal: str | None = None
+        self._last_stray: str | None = None
         self._test_events: dict[str | None, list[CloudEvent]] = {}
         self._waiters: dict[str | None, list[asyncio.Future[None]]] = {}
 
+    @property
+    def sightings(self) -> Sightings:
+        """What has reached the receiver so far, as one value to compare later."""
+        return Sightings(
+            self._verified, self._refused, self._last_refusal, self._strays, self._last_stray
+        )
+
     def verified(self) -> None:
-        self.sightings = attrs.evolve(self.sightings, verified=self.sightings.verified + 1)
+        self._verified += 1
 
     def refused(self, reason: str) -> None:
-        s = self.sightings
-        self.sightings = attrs.evolve(s, refused=s.refused + 1, last_refusal=reason)
+        self._refused += 1
+        self._last_refusal = reason
 
     def stray(self, path: str) -> None:
-        s = self.sightings
-        self.sightings = attrs.evolve(s, strays=s.strays + 1, last_stray=path[:200])
+        self._strays += 1
+        self._last_stray = path[:200]
 
     def test_events(self, probe: str | None = None) -> list[CloudEvent]:
         """The verified test events delivered for `probe` so far, oldest first."""
