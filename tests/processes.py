@@ -135,3 +135,24 @@ def run(
     return subprocess.run(
         args, capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
+
+
+@contextlib.contextmanager
+def commanding(
+    *args: str, env: dict[str, str] | None = None, stderr: int = subprocess.PIPE
+) -> Iterator[subprocess.Popen[str]]:
+    """`python -m events_async ARGS` with the test run's credentials left out; killed if
+    still running at the end, and its pipes closed."""
+    process = subprocess.Popen(
+        command(*args), stdout=subprocess.PIPE, stderr=stderr, text=True,
+        env={**{k: v for k, v in CLEAN.items() if not k.startswith("EVENTS_")}, **(env or {})},
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

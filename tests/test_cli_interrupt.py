@@ -9,16 +9,16 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
 
 import pytest
 
 from events_async.testing import FakeAccount, FakeEventsServer, Fault
 
+from .processes import commanding
 from .test_cli_fleet import ThreadedFake, csv_of
 
 DEADLINE = 60.0
@@ -36,25 +36,12 @@ def fleet(tmp_path: Path) -> Iterator[tuple[FakeEventsServer, list[FakeAccount],
         yield fake, quick, tmp_path / "fleet.csv"
 
 
-@contextmanager
 def auditing(
     fake: FakeEventsServer, accounts: Path, *options: str, stderr: int = subprocess.PIPE
-) -> Iterator[subprocess.Popen[str]]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "events_async", "audit", "--accounts", str(accounts),
-         "--base-url", fake.url, "--max-retries", "0", *options],
-        stdout=subprocess.PIPE, stderr=stderr, text=True, env=clean,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+) -> ContextManager[subprocess.Popen[str]]:
+    """`events-async audit --accounts FILE` against `fake`, in a process of its own."""
+    return commanding("audit", "--accounts", str(accounts), "--base-url", fake.url,
+                   "--max-retries", "0", *options, stderr=stderr)  # fmt: skip
 
 
 def read_until(fd: int, pattern: str, deadline: float) -> str:

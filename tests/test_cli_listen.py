@@ -14,33 +14,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager as ContextManager
 
 from events_async.webhooks import SIGNATURE_HEADER, signature_for, signed_url
+
+from .processes import commanding
 
 TOKEN = "listen-test-token-value"
 
 
-@contextmanager
-def listening(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "EVENTS_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "events_async", "listen", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**clean, **(env or {})},
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+def listening(
+    *args: str, env: dict[str, str] | None = None
+) -> ContextManager[subprocess.Popen[str]]:
+    """`events-async listen` on a free port, in a process of its own."""
+    return commanding("listen", "--port", "0", *args, env=env)
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
