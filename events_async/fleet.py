@@ -22,31 +22,17 @@ given `1/N` … `N/N` audit every account exactly once between them.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
-import logging
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Iterable,
-    Sequence,
-    Sized,
-)
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from datetime import datetime, timezone
-from typing import Any, Union
+from typing import Any
 
 import aiohttp
 import attrs
 
+from ._fleet_run import FleetMember, FleetOptions, Job, Login, fleet_options, run_fleet
 from ._shards import Shard, shard_number
-from ._transport import new_session
-from ._validate import check_positive_int, check_seconds, is_sid
 from .audit import DEFAULT_CONCURRENCY, AuditReport, Finding, Progress, Severity, audit_account
 from .client import EventsClient
-from .errors import AuthenticationError, EventsError, InvalidRequestError
-from .models import Account
 
 __all__ = [
     "DEFAULT_ACCOUNTS_AT_ONCE",
@@ -60,24 +46,8 @@ __all__ = [
     "shard_number",
 ]
 
-logger = logging.getLogger("events_async")
-
 DEFAULT_MAX_IN_FLIGHT = 100
 DEFAULT_ACCOUNTS_AT_ONCE = 32
-
-
-@attrs.frozen
-class Login:
-    """Credentials for one account: an Account SID and Auth Token, or an API key SID
-    (`SK…`) and secret, with the Account SID it belongs to when known."""
-
-    login: str
-    secret: str = attrs.field(repr=False)
-    account_sid: str | None = None
-
-
-FleetMember = Union[Account, Login, tuple[str, str]]  # noqa: UP007 - a runtime alias on 3.10
-"""One account to audit: a discovered `Account`, a `Login`, or a (login, secret) pair."""
 
 
 @attrs.define
@@ -108,35 +78,7 @@ class FleetSummary:
         return {"schema": "events_async.fleet-summary/1", **attrs.asdict(self)}
 
 
-def _label(member: object, index: int) -> str:
-    """What a report calls an account: its SID, else the login when it looks like a SID;
-    otherwise a position, so a secret typed in the login's place is never shown."""
-    sid: object = None
-    if isinstance(member, (Account, Login)):
-        sid = member.sid if isinstance(member, Account) else member.account_sid or member.login
-    elif isinstance(member, (tuple, list)) and member:
-        sid = member[0]
-    return sid if is_sid(sid, "AC", "SK") else f"account #{index + 1}"
-
-
-def _client(member: object, session: aiohttp.ClientSession, options: Any) -> EventsClient:
-    if isinstance(member, Account):
-        if not member.auth_token:
-            raise InvalidRequestError("the Accounts API listed no auth token for it")
-        return EventsClient(member.sid, member.auth_token, session=session, **options)
-    if isinstance(member, Login):
-        login, secret, account_sid = member.login, member.secret, member.account_sid
-    else:
-        login, secret = member  # type: ignore[misc]
-        account_sid = None
-    if isinstance(login, str) and login.startswith("SK"):
-        return EventsClient(
-            account_sid, api_key=login, api_secret=secret, session=session, **options
-        )
-    return EventsClient(login, secret, session=session, **options)
-
-
-def _unreadable(label: str, message: str, *, signing_in: bool = False) -> AuditReport:
+def _unreadable(label: str, message: str, signing_in: bool) -> AuditReport:
     """The report of an account that could not be audited at all (`signing_in`: because
     its credentials could not sign in, or could not even be used)."""
     return AuditReport(
@@ -148,160 +90,11 @@ def _unreadable(label: str, message: str, *, signing_in: bool = False) -> AuditR
     )
 
 
-@attrs.frozen
-class _Plan:
-    session: aiohttp.ClientSession | None
-    max_in_flight: int
-    accounts_at_once: int
-    concurrency: int
-    account_timeout: float | None
-    shard: Shard | None
-    progress: Progress | None
-    client_options: dict[str, Any]
+def _audit_job(options: FleetOptions) -> Job[AuditReport]:
+    async def run(client: EventsClient, member: object, label: str) -> AuditReport:
+        return await audit_account(client, concurrency=options.concurrency)
 
-
-async def _audit_one(
-    member: object,
-    index: int,
-    plan: _Plan,
-    shared: aiohttp.ClientSession,
-    limit: asyncio.Semaphore,
-) -> AuditReport:
-    label = _label(member, index)
-    try:
-        client = _client(member, shared, plan.client_options)
-        client._transport.shared_slots = limit  # the fleet's cap, across every account
-        async with client:
-            audit = audit_account(client, concurrency=plan.concurrency)
-            report = await (
-                audit
-                if plan.account_timeout is None
-                else asyncio.wait_for(audit, plan.account_timeout)
-            )
-    except asyncio.TimeoutError:
-        return _unreadable(label, f"the audit of {label} took over {plan.account_timeout:g}s")
-    except EventsError as error:
-        refused = isinstance(error, (AuthenticationError, InvalidRequestError))
-        return _unreadable(label, f"could not audit {label}: {error}", signing_in=refused)
-    except Exception as error:  # one account's surprise must not sink the others
-        logger.debug("audit of %s failed", label, exc_info=True)
-        return _unreadable(label, f"could not audit {label}: {type(error).__name__}")
-    return report
-
-
-async def _members(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerator[Any, None]:
-    if isinstance(source, AsyncIterable):
-        async for member in source:
-            yield member
-    else:
-        for member in source:
-            yield member
-
-
-_END = object()
-
-
-async def _indexed_reports(
-    source: Iterable[Any] | AsyncIterable[Any], plan: _Plan
-) -> AsyncGenerator[tuple[int, AuditReport], None]:
-    """(position in the source, report) for each account, as each finishes."""
-    members = _members(source)
-    total = _known_total(source, plan.shard)
-    results: asyncio.Queue[Any] = asyncio.Queue(maxsize=plan.accounts_at_once)
-    pulling = asyncio.Lock()
-    positions = itertools.count()
-    pulled = done = 0
-
-    async def take() -> tuple[int, Any] | None:
-        nonlocal pulled, total
-        async with pulling:  # one pull at a time: the source need not be task-safe
-            async for member in members:
-                index = next(positions)
-                if plan.shard is None or _label(member, index) in plan.shard:
-                    pulled += 1
-                    return index, member
-            total = pulled  # the source is spent: every account is known
-            return None
-
-    async def work(shared: aiohttp.ClientSession, limit: asyncio.Semaphore) -> None:
-        try:
-            while (taken := await take()) is not None:
-                index, member = taken
-                report = await _audit_one(member, index, plan, shared, limit)
-                await results.put((index, report))
-        except Exception as error:  # the source failed: the fleet's error, not an account's
-            await results.put(error)
-        await results.put(_END)
-
-    async with _session(plan) as shared:
-        limit = asyncio.Semaphore(plan.max_in_flight)
-        workers = [asyncio.create_task(work(shared, limit)) for _ in range(plan.accounts_at_once)]
-        try:
-            running = len(workers)
-            while running:
-                item = await results.get()
-                if item is _END:
-                    running -= 1
-                    continue
-                if isinstance(item, BaseException):
-                    raise item
-                done += 1
-                if plan.progress is not None:
-                    plan.progress(done, total)
-                yield item
-        finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            await members.aclose()
-
-
-def _known_total(source: Iterable[Any] | AsyncIterable[Any], shard: Shard | None) -> int | None:
-    """How many accounts a source holds, when that can be told before auditing: a sized
-    source, and with a shard a sequence (counted without auditing); else None."""
-    if not isinstance(source, Sized):
-        return None
-    if shard is None:
-        return len(source)
-    if isinstance(source, Sequence):
-        return sum(_label(member, index) in shard for index, member in enumerate(source))
-    return None
-
-
-@contextlib.asynccontextmanager
-async def _session(plan: _Plan) -> AsyncIterator[aiohttp.ClientSession]:
-    if plan.session is not None:
-        yield plan.session
-        return
-    # A pool as large as the cap, so no request's deadline is spent waiting for a socket.
-    async with new_session(plan.max_in_flight) as own:
-        yield own
-
-
-def _plan(
-    session: aiohttp.ClientSession | None,
-    max_in_flight: int,
-    accounts_at_once: int,
-    concurrency: int,
-    account_timeout: float | None,
-    shard: Shard | None,
-    progress: Progress | None,
-    client_options: dict[str, Any],
-) -> _Plan:
-    if "session" in client_options or "max_concurrency" in client_options:
-        raise InvalidRequestError("pass session and max_in_flight to the fleet audit itself")
-    return _Plan(
-        session=session,
-        max_in_flight=check_positive_int(max_in_flight, "max_in_flight"),
-        accounts_at_once=check_positive_int(accounts_at_once, "accounts_at_once"),
-        concurrency=check_positive_int(concurrency, "concurrency"),
-        account_timeout=None
-        if account_timeout is None
-        else check_seconds(account_timeout, "account_timeout"),
-        shard=shard,
-        progress=progress,
-        client_options=client_options,
-    )
+    return Job(run, _unreadable, "audit")
 
 
 def audit_fleet(
@@ -330,7 +123,7 @@ def audit_fleet(
     large, or requests spend their deadline waiting for a socket. To stop early, close the stream
     (`contextlib.aclosing`) so its session and pending audits end at once.
     """
-    plan = _plan(
+    options = fleet_options(
         session,
         max_in_flight,
         accounts_at_once,
@@ -340,13 +133,13 @@ def audit_fleet(
         progress,
         client_options,
     )
-    return _reports(accounts, plan)
+    return _reports(accounts, options)
 
 
 async def _reports(
-    accounts: Iterable[Any] | AsyncIterable[Any], plan: _Plan
+    accounts: Iterable[Any] | AsyncIterable[Any], options: FleetOptions
 ) -> AsyncGenerator[AuditReport, None]:
-    stream = _indexed_reports(accounts, plan)
+    stream = run_fleet(accounts, _audit_job(options), options)
     try:
         async for _, report in stream:
             yield report
@@ -370,7 +163,7 @@ async def audit_accounts(
     login is taken as an API key. Prefer `audit_fleet` for large fleets: this one holds
     every report until the last account finishes.
     """
-    plan = _plan(
+    options = fleet_options(
         session,
         max_in_flight,
         accounts_at_once,
@@ -380,6 +173,6 @@ async def audit_accounts(
         progress,
         client_options,
     )
-    indexed = [pair async for pair in _indexed_reports(credentials, plan)]
+    indexed = [pair async for pair in run_fleet(credentials, _audit_job(options), options)]
     indexed.sort(key=lambda pair: pair[0])
     return [report for _, report in indexed]
