@@ -18,19 +18,22 @@ from ..client import EventsClient
 from ..models import SinkStatus, SubscribedType
 from .planner import Action, Change, CurrentSink, CurrentState, CurrentSubscription, Plan
 
-__all__ = ["Applied", "apply_plan", "latest_versions", "read_current"]
+__all__ = ["Applied", "Catalog", "apply_changes", "apply_plan", "latest_versions", "read_current"]
 
 READ_CONCURRENCY = 8
 
 
-async def read_current(client: EventsClient) -> CurrentState:
-    """The account's sinks and subscriptions, with every subscription's types."""
+async def read_current(
+    client: EventsClient, *, concurrency: int = READ_CONCURRENCY
+) -> CurrentState:
+    """The account's sinks and subscriptions, with every subscription's types (read
+    `concurrency` subscriptions at a time)."""
     sinks = tuple(
         CurrentSink(s.sid, s.description, str(s.sink_type or ""), dict(s.sink_configuration or {}))
         for s in await client.sinks.list().collect()
     )
     subscriptions = await client.subscriptions.list().collect()
-    slots = asyncio.Semaphore(READ_CONCURRENCY)
+    slots = asyncio.Semaphore(concurrency)
 
     async def with_types(sid: str, description: str | None, sink_sid: str) -> CurrentSubscription:
         async with slots:
@@ -60,6 +63,26 @@ async def latest_versions(client: EventsClient, types: Iterable[str]) -> dict[st
     return dict(await asyncio.gather(*(latest(name) for name in wanted)))
 
 
+class Catalog:
+    """Latest schema versions, read once and shared: Twilio's catalog is the same for
+    every account, so a fleet reads each type once per run, not once per account. One
+    account reads at a time; a read that fails leaves the next account to try."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, int] = {}
+        self._reading = asyncio.Lock()
+
+    async def latest(self, client: EventsClient, types: Iterable[str]) -> dict[str, int]:
+        """Each of `types`' latest schema version, read through `client` if not yet read."""
+        wanted = sorted(set(types))
+        if any(name not in self._known for name in wanted):
+            async with self._reading:
+                missing = [name for name in wanted if name not in self._known]
+                if missing:
+                    self._known.update(await latest_versions(client, missing))
+        return {name: self._known[name] for name in wanted}
+
+
 @attrs.frozen
 class Applied:
     """What an apply did: the changes made, in order, and the sinks Twilio left waiting
@@ -74,12 +97,20 @@ async def apply_plan(client: EventsClient, plan: Plan) -> Applied:
     far as it got (a new plan converges it). A new sink Twilio leaves `initialized` is
     sent Test, and reported as awaiting validation."""
     made: list[Change] = []
-    created: dict[str, str] = {}  # sink description -> the sid this apply created for it
     waiting: list[str] = []
-    for change in plan.changes:
+    await apply_changes(client, plan.changes, made, waiting)
+    return Applied(tuple(made), tuple(waiting))
+
+
+async def apply_changes(
+    client: EventsClient, changes: Iterable[Change], made: list[Change], waiting: list[str]
+) -> None:
+    """`apply_plan`'s loop, appending to `made` and `waiting` as it goes: what a caller
+    still has when a change fails or the apply is cancelled part way."""
+    created: dict[str, str] = {}  # sink description -> the sid this apply created for it
+    for change in changes:
         await _make(client, change, created, waiting)
         made.append(change)
-    return Applied(tuple(made), tuple(waiting))
 
 
 async def _make(

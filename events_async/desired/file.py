@@ -140,6 +140,14 @@ class StreamsFile:
     sinks: tuple[_SinkEntry, ...]
     subscriptions: tuple[DesiredSubscription, ...]
 
+    @property
+    def uses_friendly_name(self) -> bool:
+        """Whether `{friendly_name}` appears anywhere, so each account's must be known."""
+        texts = [s.description for s in self.sinks]
+        texts += [v for s in self.sinks for v in s.configuration.values() if isinstance(v, str)]
+        texts += [t for s in self.subscriptions for t in (s.description, s.sink)]
+        return any("{friendly_name}" in text for text in texts)
+
     def for_account(
         self,
         account_sid: str,

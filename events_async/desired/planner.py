@@ -119,6 +119,11 @@ class Change:
     replaces: str | None = None
     reason: str = ""
 
+    @property
+    def symbol(self) -> str:
+        """`+` create, `~` update in place, `-` delete, `-/+` create replacing `replaces`."""
+        return "-/+" if self.replaces else self.action.symbol
+
 
 @attrs.frozen
 class Plan:
