@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from events_async import BadRequestError, EventsClient
-from events_async.desired import StreamsFile, parse_file, plan
+from events_async.desired import StreamsFile, apply_account, parse_file, plan, plan_account
 from events_async.desired.account import apply_plan, latest_versions, read_current
 from events_async.desired.export import export_text
 from events_async.desired.planner import Plan
@@ -84,3 +84,54 @@ async def test_export_then_plan_shows_no_changes() -> None:
         await apply_plan(client, await planned(client, parse_file(FILE), fake.account.sid))
         text = export_text(await read_current(client))
         assert (await planned(client, parse_file(text), fake.account.sid)).empty
+
+
+KINESIS = """
+[[sink]]
+description = "stream"
+type = "kinesis"
+arn = "arn:aws:kinesis:us-east-1:111111111111:stream/{stream}"
+role_arn = "arn:aws:iam::111111111111:role/events"
+external_id = { env = "EXTERNAL_ID" }
+
+[[subscription]]
+description = "receipts"
+sink = "stream"
+types = ["com.twilio.messaging.message.delivered"]
+"""
+
+
+async def test_a_kinesis_replace_keeps_the_old_sink_delivering_until_the_new_is_validated() -> None:
+    environ = {"EXTERNAL_ID": "x-1"}
+    async with FakeEventsServer() as fake, fake.client() as client:
+        first, second = (
+            parse_file(KINESIS.replace("{stream}", name)) for name in ("first", "second")
+        )
+        created = await apply_account(client, first, environ=environ)
+        (sink_sid,) = created.awaiting_validation
+        assert [c.action.value for c in created.made] == ["create sink"]  # no subscription yet
+        assert [c.action.value for c in created.pending] == ["create subscription"]
+        await client.sinks.validate(sink_sid, test_id=fake.account.sink(sink_sid).test_id or "")
+        done = await apply_account(client, first, environ=environ)
+        assert [c.action.value for c in done.made] == ["create subscription"]
+
+        replacing = await apply_account(client, second, environ=environ)
+        (new_sid,) = replacing.awaiting_validation
+        assert [c.action.value for c in replacing.made] == ["create sink"]
+        (subscription,) = await client.subscriptions.list().collect()
+        assert subscription.sink_sid == sink_sid  # the old sink still delivers
+        waiting = await plan_account(client, second, environ=environ)
+        assert waiting.plan is not None
+        assert waiting.plan.changes == ()
+        assert f"sink {sink_sid} is kept until its replacement {new_sid} is validated" in (
+            waiting.plan.waiting
+        )
+
+        await client.sinks.validate(new_sid, test_id=fake.account.sink(new_sid).test_id or "")
+        finished = await apply_account(client, second, environ=environ)
+        assert [c.action.value for c in finished.made] == [
+            "create subscription", "delete subscription", "delete sink"
+        ]  # fmt: skip
+        after = await plan_account(client, second, environ=environ)
+        assert after.plan is not None
+        assert after.plan.empty

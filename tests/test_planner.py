@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from events_async.desired import (
@@ -208,3 +209,36 @@ def test_booleans_match_whether_twilio_returns_them_as_booleans_or_strings() -> 
 def test_every_action_has_its_terraform_symbol() -> None:
     assert {a.symbol for a in Action} == {"+", "~", "-"}
     assert Action.UPDATE_TYPE.symbol == "~"
+
+
+@pytest.mark.parametrize("status", ["initialized", "validating", "failed"])
+def test_a_replacement_not_yet_active_waits_and_the_old_sink_keeps_delivering(
+    status: str,
+) -> None:
+    new = CurrentSink("DG2", "hook", "webhook", {**HOOK, "destination": URL + "/v2"}, status)
+    carried = CurrentSubscription("DF9", "someone else's", "DG1", {FAILED: 3})
+    current = CurrentState((sink(), new), (sub(), carried))
+    to_v2 = desired(wanted(DesiredType(DELIVERED)), url=URL + "/v2")
+    result = plan(to_v2, current, latest=LATEST)
+    assert steps(result) == []
+    assert result.waiting == (
+        "sink DG1 is kept until its replacement DG2 is validated",
+        "subscription 'receipts' waits for sink DG2's validation",
+        "subscription \"someone else's\" waits for sink DG2's validation",
+    )
+    assert not result.empty
+    validated = CurrentState((sink(), attrs.evolve(new, status="active")), current.subscriptions)
+    assert steps(plan(to_v2, validated, latest=LATEST)) == [
+        ("+ create subscription", "receipts", "DF1"),
+        ("+ create subscription", "someone else's", "DF9"),
+        ("- delete subscription", "receipts", "DF1"),
+        ("- delete subscription", "someone else's", "DF9"),
+        ("- delete sink", "hook", "DG1"),
+    ]
+
+
+def test_a_subscription_on_a_sink_not_yet_active_waits_for_it() -> None:
+    pending = CurrentSink("DG1", "hook", "webhook", HOOK, "initialized")
+    result = plan(desired(wanted(DesiredType(DELIVERED))), CurrentState((pending,)), latest=LATEST)
+    assert steps(result) == []
+    assert result.waiting == ("subscription 'receipts' waits for sink DG1's validation",)

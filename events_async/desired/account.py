@@ -29,7 +29,13 @@ async def read_current(
     """The account's sinks and subscriptions, with every subscription's types (read
     `concurrency` subscriptions at a time)."""
     sinks = tuple(
-        CurrentSink(s.sid, s.description, str(s.sink_type or ""), dict(s.sink_configuration or {}))
+        CurrentSink(
+            s.sid,
+            s.description,
+            str(s.sink_type or ""),
+            dict(s.sink_configuration or {}),
+            str(s.status or ""),
+        )
         for s in await client.sinks.list().collect()
     )
     subscriptions = await client.subscriptions.list().collect()
@@ -106,10 +112,26 @@ async def apply_changes(
     client: EventsClient, changes: Iterable[Change], made: list[Change], waiting: list[str]
 ) -> None:
     """`apply_plan`'s loop, appending to `made` and `waiting` as it goes: what a caller
-    still has when a change fails or the apply is cancelled part way."""
+    still has when a change fails or the apply is cancelled part way. A new sink Twilio
+    leaves awaiting validation takes no subscription: those on it are not created, and
+    what they and the sink replace is not deleted, so it goes on delivering until an
+    apply after validation."""
     created: dict[str, str] = {}  # sink description -> the sid this apply created for it
+    unvalidated: set[str] = set()  # descriptions of created sinks awaiting validation
+    kept: set[str | None] = set()  # sids whose delete waits for a validation
     for change in changes:
+        action = change.action
+        on_unvalidated = change.sink_sid is None and change.sink_description in unvalidated
+        if action is Action.CREATE_SUBSCRIPTION and on_unvalidated:
+            kept.add(change.replaces)
+            continue
+        if action in (Action.DELETE_SUBSCRIPTION, Action.DELETE_SINK) and change.sid in kept:
+            continue
+        before = len(waiting)
         await _make(client, change, created, waiting)
+        if len(waiting) > before:
+            unvalidated.add(change.description)
+            kept.add(change.replaces)
         made.append(change)
 
 

@@ -7,7 +7,8 @@ replacing the subscription. What it cannot is replaced **make-before-break**:
 
 - A sink whose type or configuration differs is replaced: a new sink with the same
   description is created first, every subscription of the old sink is re-created on it
-  (the file's with the file's types, others as they are), then the old subscriptions are
+  (the file's with the file's types, others as they are — unless `prune` deletes them),
+  then the old subscriptions are
   deleted, then the old sink — so no subscribed type ever goes undelivered.
 - A subscription that should be on another sink is re-created there, then the old one is
   deleted (UpdateSubscription's `SinkSid` is gone from the newest spec).
@@ -19,9 +20,17 @@ updated; types deleted; subscriptions deleted; sinks deleted.
 of which exactly one has the desired configuration: that one is the replacement, and the
 plan goes on from where the apply stopped (re-creating only what is not on it yet). The
 same holds for a half-moved subscription: of two with one description, the one on the
-right sink is kept. Any other description used twice is *ambiguous*: it is reported,
-and the account is not touched. Resources the file does not name are *unmanaged*: listed,
-and left alone unless `prune`.
+right sink is kept.
+
+**A sink that is not `active` waits.** Twilio leaves Kinesis sinks (and every sink of the
+older lifecycle) `initialized` until validated, and takes no subscription on them. So a
+subscription to create on such a sink is not planned but *waiting*, and what it would
+replace — the old subscription, the old sink — is kept, still delivering, until a plan
+after validation.
+
+Any other description used twice is *ambiguous*: it is reported, and the account is not
+touched. Resources the file does not name are *unmanaged*: listed, and left alone unless
+`prune`.
 
 Secrets (configuration from `{ env = ... }`) are never compared: Twilio need not return
 them as they were given, and a plan must not replace a sink on every run. To rotate one,
@@ -77,6 +86,7 @@ class CurrentSink:
     description: str | None
     sink_type: str
     configuration: Mapping[str, Any] = attrs.field(factory=dict)
+    status: str = "active"
 
 
 @attrs.frozen
@@ -103,8 +113,8 @@ class Change:
 
     `description` names the resource; `sid` the existing one it acts on (None for a
     create). A created subscription goes on `sink_sid`, or, when that is None, on the
-    sink this plan creates for `sink_description`. `replaces` is the SID a create
-    replaces (make-before-break). `reason` says why a delete happens.
+    sink this plan creates for `sink_description`; a deleted one is on `sink_sid`.
+    `replaces` is the SID a create replaces (make-before-break). `reason` says why a delete happens.
     """
 
     action: Action
@@ -128,16 +138,19 @@ class Change:
 @attrs.frozen
 class Plan:
     """The changes that converge one account, in order; what the file does not manage;
-    and what makes the account ambiguous (then `changes` is empty)."""
+    what makes the account ambiguous (then `changes` is empty); and what waits for a
+    sink's validation (a plan after it makes those changes)."""
 
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[str, ...] = ()
     ambiguous: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        """Nothing to change (and nothing ambiguous)."""
-        return not self.changes and not self.ambiguous
+        """Nothing to change, nothing ambiguous, nothing waiting: the account is as the
+        file says."""
+        return not self.changes and not self.ambiguous and not self.waiting
 
 
 def _same(current: Any, wanted: str | bool) -> bool:
@@ -168,6 +181,9 @@ class _Planner:
     unmanaged: list[str] = attrs.field(factory=list)
     targets: dict[str, str | None] = attrs.field(factory=dict)  # description -> sid, None: new
     replaced: dict[str, str] = attrs.field(factory=dict)  # old sink sid -> its description
+    inactive: set[str] = attrs.field(factory=set)  # target sinks not active yet
+    kept: set[str] = attrs.field(factory=set)  # sids whose delete waits for a validation
+    waiting: list[str] = attrs.field(factory=list)
 
     def sinks(self) -> None:
         by_description: dict[str | None, list[CurrentSink]] = {}
@@ -184,8 +200,10 @@ class _Planner:
                 self.targets[desired.description] = matching[0].sid
                 (old,) = (s for s in found if s is not matching[0])
                 self.replaced[old.sid] = desired.description
+                self._note_inactive(matching[0], old)
             elif matching:
                 self.targets[desired.description] = matching[0].sid
+                self._note_inactive(matching[0], None)
             else:
                 self.targets[desired.description] = None
                 replaces = found[0].sid if found else None
@@ -201,7 +219,23 @@ class _Planner:
                     self._delete_sink(sink, "not in the file (--prune)")
         for old_sid, description in self.replaced.items():
             old = next(s for s in self.current.sinks if s.sid == old_sid)
-            self._delete_sink(old, f"replaced by the new {description!r}")
+            if old_sid not in self.kept:
+                self._delete_sink(old, f"replaced by the new {description!r}")
+
+    def _note_inactive(self, target: CurrentSink, replaced: CurrentSink | None) -> None:
+        if target.status == "active":
+            return
+        self.inactive.add(target.sid)
+        if replaced is not None:
+            self.kept.add(replaced.sid)
+            self.waiting.append(
+                f"sink {replaced.sid} is kept until its replacement {target.sid} is validated"
+            )
+
+    def _wait(self, description: str, target: str, replaces: CurrentSubscription | None) -> None:
+        self.waiting.append(f"subscription {description!r} waits for sink {target}'s validation")
+        if replaces is not None:
+            self.kept.add(replaces.sid)
 
     def subscriptions(self) -> None:
         by_description: dict[str | None, list[CurrentSubscription]] = {}
@@ -213,8 +247,8 @@ class _Planner:
         for subscription in self.current.subscriptions:
             if subscription.description in wanted:
                 continue
-            if subscription.sink_sid in self.replaced:
-                self._carry(subscription, by_description)
+            if subscription.sink_sid in self.replaced and not self.prune:
+                self._carry(subscription, by_description)  # pruned: deleted, not carried
                 continue
             label = subscription.description or "no description"
             self.unmanaged.append(f"subscription {subscription.sid} ({label})")
@@ -233,6 +267,9 @@ class _Planner:
             return
         if on_target:
             self._types(on_target[0], desired)
+        elif target in self.inactive:
+            assert target is not None
+            self._wait(desired.description, target, found[0] if found else None)
         else:
             self.changes.append(
                 Change(
@@ -263,6 +300,10 @@ class _Planner:
             )
             return
         twins = by_description.get(subscription.description, [])
+        if target in self.inactive:
+            assert target is not None
+            self._wait(subscription.description, target, subscription)
+            return
         if target is None or not any(s.sink_sid == target for s in twins):
             self.changes.append(
                 Change(
@@ -298,9 +339,11 @@ class _Planner:
             )  # fmt: skip
 
     def _delete_subscription(self, subscription: CurrentSubscription, reason: str) -> None:
+        if subscription.sid in self.kept:
+            return
         self.changes.append(
             Change(Action.DELETE_SUBSCRIPTION, subscription.description or subscription.sid,
-                   sid=subscription.sid, reason=reason)
+                   sid=subscription.sid, sink_sid=subscription.sink_sid, reason=reason)
         )  # fmt: skip
 
     def _delete_sink(self, sink: CurrentSink, reason: str) -> None:
@@ -326,4 +369,5 @@ def plan(
     if planner.ambiguous:
         return Plan((), tuple(planner.unmanaged), tuple(planner.ambiguous))
     ordered = sorted(enumerate(planner.changes), key=lambda c: (_ORDER[c[1].action], c[0]))
-    return Plan(tuple(c for _, c in ordered), tuple(planner.unmanaged), ())
+    waiting = tuple(planner.waiting)
+    return Plan(tuple(c for _, c in ordered), tuple(planner.unmanaged), (), waiting)

@@ -67,7 +67,7 @@ class AccountResult:
         """The plan's changes not (yet) made."""
         if self.plan is None:
             return ()
-        return self.plan.changes if not self.applied else self.plan.changes[len(self.made) :]
+        return tuple(c for c in self.plan.changes if c not in self.made)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON line of a plan (`events_async.plan/1`) or an apply (`…apply/1`)."""
@@ -79,6 +79,7 @@ class AccountResult:
             "changes": [change_json(c) for c in plan.changes],
             "unmanaged": list(plan.unmanaged),
             "ambiguous": list(plan.ambiguous),
+            "waiting": list(plan.waiting),
             "error": self.error,
         }
         if self.applied:
