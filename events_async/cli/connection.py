@@ -9,11 +9,19 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from ..accounts import AccountsClient
 from ..client import EventsClient
 from .render import render
 from .spec import Arg, Handler
 
-__all__ = ["CONNECTION_OPTIONS", "ENVIRONMENT", "api", "open_client", "output_width"]
+__all__ = [
+    "CONNECTION_OPTIONS",
+    "ENVIRONMENT",
+    "api",
+    "open_account",
+    "open_client",
+    "output_width",
+]
 
 # The variable each option falls back to (the client reads it when the flag is absent), so
 # a message about a value from the environment names the variable, not a flag never typed.
@@ -52,8 +60,30 @@ Call = Callable[[EventsClient, argparse.Namespace], Awaitable[Any]]
 @contextlib.asynccontextmanager
 async def open_client(args: argparse.Namespace) -> AsyncIterator[EventsClient]:
     """The client the options describe; with `--fake`, one for a seeded demo fake."""
+    async with open_account(args) as (client, _):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def open_account(
+    args: argparse.Namespace,
+) -> AsyncIterator[tuple[EventsClient, Callable[[], AccountsClient]]]:
+    """`open_client`'s client, and an opener of the Accounts API signed in with the same
+    credentials (`--accounts-url` where the command has it), to read the account's own
+    record (its friendly name)."""
     options: dict[str, Any] = {"timeout": args.timeout, "max_retries": args.max_retries}
     if not args.fake:
+
+        def accounts() -> AccountsClient:
+            return AccountsClient(
+                args.account_sid,
+                args.auth_token,
+                api_key=args.api_key,
+                api_secret=args.api_secret,
+                base_url=getattr(args, "accounts_url", None),
+                **options,
+            )
+
         async with EventsClient(
             args.account_sid,
             args.auth_token,
@@ -64,15 +94,19 @@ async def open_client(args: argparse.Namespace) -> AsyncIterator[EventsClient]:
             edge=args.edge,
             **options,
         ) as client:
-            yield client
+            yield client, accounts
         return
     from ..testing import FakeEventsServer
     from ..testing.demo import seed_demo_account
 
     async with FakeEventsServer() as fake:
         seed_demo_account(fake.account)
+        demo = fake.account
         async with fake.client(**options) as client:
-            yield client
+            yield (
+                client,
+                lambda: AccountsClient(demo.sid, demo.auth_token, base_url=fake.url, **options),
+            )
 
 
 def output_width() -> int | None:

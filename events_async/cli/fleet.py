@@ -31,12 +31,17 @@ from .render import ProgressBar, render
 from .spec import UsageError
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "audit_fleet_command",
     "check_fleet_options",
+    "client_options",
     "exit_status",
+    "fleet_accounts",
     "headline",
     "is_fleet",
     "shard",
+    "until_ctrl_c",
+    "write_line",
 ]
 
 STATUSES = ("active", "suspended", "closed", "all")
@@ -113,7 +118,7 @@ class _Row:
 SIGN_IN_FAILED = "sign-in failed"
 
 
-def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "base_url": args.base_url,
         "region": args.region,
@@ -139,11 +144,11 @@ def _read_file(name: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _fleet(
+async def fleet_accounts(
     args: argparse.Namespace,
 ) -> AsyncIterator[tuple[Iterable[FleetMember] | AsyncIterator[FleetMember], dict[str, Any]]]:
     """The accounts the options name, and the options every account's client takes."""
-    options = _client_options(args)
+    options = client_options(args)
     if args.accounts:
         yield parse_accounts(_read_file(args.accounts), args.accounts), options
         return
@@ -177,7 +182,7 @@ async def _fleet(
         )
 
 
-def _write_line(document: dict[str, Any]) -> None:
+def write_line(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
@@ -206,7 +211,7 @@ class _Results:
 
 
 async def _collect(args: argparse.Namespace, bar: ProgressBar, results: _Results) -> None:
-    async with _fleet(args) as (accounts, options):
+    async with fleet_accounts(args) as (accounts, options):
         reports = audit_fleet(
             accounts,
             concurrency=args.concurrency,
@@ -220,14 +225,14 @@ async def _collect(args: argparse.Namespace, bar: ProgressBar, results: _Results
             async for report in reports:
                 results.summary.add(report)
                 if args.json:
-                    _write_line(report.to_json())
+                    write_line(report.to_json())
                     continue
                 results.rows.append(_Row.of(report))
                 if args.findings and report.findings:
                     results.with_findings.append(report)
 
 
-async def _until_ctrl_c(work: Coroutine[Any, Any, None]) -> bool:
+async def until_ctrl_c(work: Coroutine[Any, Any, None]) -> bool:
     """Run `work`; Ctrl-C cancels it (its `finally` blocks run). True if it was Ctrl-C."""
     task = asyncio.ensure_future(work)
     interrupted = False
@@ -262,12 +267,12 @@ async def audit_fleet_command(args: argparse.Namespace) -> int:
     bar.active = bar.active and not (args.json and sys.stdout.isatty())
     results = _Results()
     try:
-        interrupted = await _until_ctrl_c(_collect(args, bar, results))
+        interrupted = await until_ctrl_c(_collect(args, bar, results))
     finally:
         bar.finish()
     summary = results.summary
     if args.json:
-        _write_line({**summary.to_json(), "interrupted": interrupted})
+        write_line({**summary.to_json(), "interrupted": interrupted})
     else:
         _print_table(args, results, interrupted)
     if interrupted:

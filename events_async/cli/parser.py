@@ -19,6 +19,7 @@ from ..errors import InvalidRequestError
 from .audit import AUDIT
 from .connection import CONNECTION_OPTIONS, ENVIRONMENT
 from .consume import CONSUME
+from .desired import APPLY, EXPORT, PLAN
 from .emit import EMIT
 from .fake_server import FAKE_SERVER
 from .listen import LISTEN
@@ -27,7 +28,17 @@ from .spec import LIST_OPTIONS, Arg, Command, Group, OneLineParser, OneOf, each_
 
 __all__ = ["ALL_GROUPS", "EXIT_STATUSES", "GLOBAL_OPTIONS", "PARAM_FLAGS", "build_parser", "named"]
 
-ALL_GROUPS: tuple[Group, ...] = (*GROUPS, AUDIT, LISTEN, CONSUME, FAKE_SERVER, EMIT)
+ALL_GROUPS: tuple[Group, ...] = (
+    *GROUPS,
+    AUDIT,
+    PLAN,
+    APPLY,
+    EXPORT,
+    LISTEN,
+    CONSUME,
+    FAKE_SERVER,
+    EMIT,
+)
 
 GLOBAL_OPTIONS = (
     Arg(("-v", "--verbose"), "log requests and retry decisions to stderr (secrets masked)"),
