@@ -8,7 +8,7 @@ from ._lazy import lazy_exports
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .audit import Finding, Severity
+    from .audit import Finding, FindingCode, Severity
     from .client import EventsClient
     from .errors import (
         ApiError,
@@ -78,6 +78,7 @@ __all__ = [
     "EventsError",
     "EventsTimeoutError",
     "Finding",
+    "FindingCode",
     "InvalidRequestError",
     "KinesisSinkConfiguration",
     "NotFoundError",
@@ -119,6 +120,7 @@ __all__ = [
 # Imported on first use, so importing the package (the pytest plugin does) stays cheap.
 _HOMES = {
     "Finding": ".audit",
+    "FindingCode": ".audit",
     "Severity": ".audit",
     "PayloadError": ".errors",
     "SignatureError": ".errors",

@@ -1,22 +1,32 @@
 """The audit's rules, pure: from what was read to the findings. No I/O here.
 
-A part that was not read is None, and no rule draws a conclusion from it. `Finding` and
-`Severity` are defined here, beside the rules that make them, and are public as
-`events_async.audit.Finding` / `events_async.Finding` (their `__module__` says so, for
-`help()`, pickling and documentation).
+A part that was not read is None, and no rule draws a conclusion from it. `Finding`,
+`Severity` and `FindingCode` are defined here, beside the rules that make them, and are
+public as `events_async.audit.Finding` / `events_async.Finding` and so on (their
+`__module__` says so, for `help()`, pickling and documentation).
 """
 
 from __future__ import annotations
 
 import enum
+import inspect
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
 from .models import EventType, Sink, SinkStatus, SinkType, SubscribedEvent, Subscription
 
-__all__ = ["SEVERITY_ORDER", "AuditData", "Finding", "Severity", "find_problems"]
+__all__ = [
+    "SEVERITY_ORDER",
+    "AuditData",
+    "Finding",
+    "FindingCode",
+    "Severity",
+    "find_problems",
+    "make_finding",
+]
 
 
 class Severity(str, enum.Enum):
@@ -35,10 +45,105 @@ Severity.__module__ = "events_async.audit"
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+class FindingCode(str, enum.Enum):
+    """A finding's stable code, with the severity the audit gives it and what it means.
+
+    A str enum: a member equals its code (`FindingCode.SINK_FAILED == "SINK_FAILED"`),
+    `str()` and f-strings give the code, and JSON carries the code. `FindingCode(code)`
+    looks a code up. The README's findings table is the rendering of these members.
+    """
+
+    _value_: str
+    severity: Severity
+    """The severity the audit gives a finding with this code."""
+    description: str
+    """One line: the finding's subject, and what is wrong with it."""
+
+    def __new__(cls, code: str, *about: Any) -> FindingCode:
+        """A member, from its definition `(code, severity, description)`; called with a
+        code alone, `FindingCode(code)` is the lookup (the enum's own)."""
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.severity, member.description = about
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    SUBSCRIPTION_SINK_MISSING = (
+        "SUBSCRIPTION_SINK_MISSING",
+        Severity.ERROR,
+        "subscription: its sink does not exist",
+    )
+    SUBSCRIPTION_SINK_NOT_ACTIVE = (
+        "SUBSCRIPTION_SINK_NOT_ACTIVE",
+        Severity.ERROR,
+        "subscription: its sink is not active",
+    )
+    SINK_FAILED = ("SINK_FAILED", Severity.ERROR, "sink: its status is failed")
+    SINK_NOT_VALIDATED = (
+        "SINK_NOT_VALIDATED",
+        Severity.WARNING,
+        "sink: still initialized or validating",
+    )
+    SINK_UNUSED = ("SINK_UNUSED", Severity.WARNING, "sink: no subscription delivers to it")
+    SUBSCRIPTION_EMPTY = (
+        "SUBSCRIPTION_EMPTY",
+        Severity.WARNING,
+        "subscription: it subscribes to no event types",
+    )
+    EVENT_TYPE_UNKNOWN = (
+        "EVENT_TYPE_UNKNOWN",
+        Severity.ERROR,
+        "event type: subscribed but not in the catalog",
+    )
+    EVENT_TYPE_DEPRECATED = (
+        "EVENT_TYPE_DEPRECATED",
+        Severity.WARNING,
+        "event type: subscribed, and its catalog status is not `available`",
+    )
+    SCHEMA_VERSION_OUTDATED = (
+        "SCHEMA_VERSION_OUTDATED",
+        Severity.INFO,
+        "subscription: delivers a type below its schema's latest version",
+    )
+    DUPLICATE_DELIVERY = (
+        "DUPLICATE_DELIVERY",
+        Severity.WARNING,
+        "sink: receives one event type twice or more",
+    )
+    WEBHOOK_INSECURE = (
+        "WEBHOOK_INSECURE",
+        Severity.WARNING,
+        "sink: a webhook whose destination is not https",
+    )
+    AUDIT_INCOMPLETE = (
+        "AUDIT_INCOMPLETE",
+        Severity.ERROR,
+        "the part that could not be read, or `account` (the audit goes on)",
+    )
+
+
+FindingCode.__module__ = "events_async.audit"
+FindingCode.__doc__ = "\n".join(
+    [
+        inspect.cleandoc(str(FindingCode.__doc__)),
+        "",
+        "The codes, each with its default severity, then the finding's subject and what",
+        "is wrong with it:",
+        "",
+        *(f"- {code} ({code.severity}): {code.description}" for code in FindingCode),
+    ]
+)
+
+
 @attrs.frozen
 class Finding:
     """One problem: its severity, a stable code, the SID or event type concerned, and a
-    sentence for people."""
+    sentence for people.
+
+    The audit's codes are `FindingCode` members (which compare equal to their strings);
+    `code` is typed `str` so that findings of one's own can carry codes of one's own."""
 
     severity: Severity
     code: str
@@ -70,6 +175,11 @@ def find_problems(data: AuditData) -> list[Finding]:
     ]
 
 
+def make_finding(code: FindingCode, subject: str, message: str) -> Finding:
+    """A finding at its code's severity."""
+    return Finding(code.severity, code, subject, message)
+
+
 def _label(description: str | None) -> str:
     return f'"{description}"' if description else "(no description)"
 
@@ -81,17 +191,16 @@ def _sink_findings(data: AuditData) -> Iterator[Finding]:
     for sink in data.sinks:
         sid, name = sink.sid, _label(sink.description)
         if sink.status is SinkStatus.FAILED:
-            yield Finding(Severity.ERROR, "SINK_FAILED", sid, f"sink {name} has failed")
+            yield make_finding(FindingCode.SINK_FAILED, sid, f"sink {name} has failed")
         elif sink.status in (SinkStatus.INITIALIZED, SinkStatus.VALIDATING):
-            yield Finding(
-                Severity.WARNING,
-                "SINK_NOT_VALIDATED",
+            yield make_finding(
+                FindingCode.SINK_NOT_VALIDATED,
                 sid,
                 f"sink {name} is {sink.status}: test and validate it before it can deliver",
             )
         if used is not None and sink.sid not in used:
-            yield Finding(
-                Severity.WARNING, "SINK_UNUSED", sid, f"no subscription delivers to sink {name}"
+            yield make_finding(
+                FindingCode.SINK_UNUSED, sid, f"no subscription delivers to sink {name}"
             )
         destination = (sink.sink_configuration or {}).get("destination")
         if (
@@ -99,9 +208,8 @@ def _sink_findings(data: AuditData) -> Iterator[Finding]:
             and isinstance(destination, str)
             and not destination.lower().startswith("https://")
         ):
-            yield Finding(
-                Severity.WARNING,
-                "WEBHOOK_INSECURE",
+            yield make_finding(
+                FindingCode.WEBHOOK_INSECURE,
                 sid,
                 f"webhook sink {name} delivers over plain HTTP to {destination}",
             )
@@ -117,17 +225,15 @@ def _subscription_findings(data: AuditData) -> Iterator[Finding]:
         if sinks is not None:
             sink = sinks.get(subscription.sink_sid)
             if sink is None:
-                yield Finding(
-                    Severity.ERROR,
-                    "SUBSCRIPTION_SINK_MISSING",
+                yield make_finding(
+                    FindingCode.SUBSCRIPTION_SINK_MISSING,
                     sid,
                     f"subscription {name} delivers to sink {subscription.sink_sid}, "
                     "which does not exist",
                 )
             elif sink.status is not SinkStatus.ACTIVE:
-                yield Finding(
-                    Severity.ERROR,
-                    "SUBSCRIPTION_SINK_NOT_ACTIVE",
+                yield make_finding(
+                    FindingCode.SUBSCRIPTION_SINK_NOT_ACTIVE,
                     sid,
                     f"subscription {name} delivers to sink {sink.sid}, which is {sink.status}",
                 )
@@ -135,9 +241,8 @@ def _subscription_findings(data: AuditData) -> Iterator[Finding]:
         if events is None:
             continue
         if not events:
-            yield Finding(
-                Severity.WARNING,
-                "SUBSCRIPTION_EMPTY",
+            yield make_finding(
+                FindingCode.SUBSCRIPTION_EMPTY,
                 sid,
                 f"subscription {name} subscribes to no event types",
             )
@@ -148,9 +253,8 @@ def _subscription_findings(data: AuditData) -> Iterator[Finding]:
                 and event.schema_version is not None
                 and event.schema_version < latest
             ):
-                yield Finding(
-                    Severity.INFO,
-                    "SCHEMA_VERSION_OUTDATED",
+                yield make_finding(
+                    FindingCode.SCHEMA_VERSION_OUTDATED,
                     sid,
                     f"{event.type} is delivered at schema version {event.schema_version}; "
                     f"the latest is {latest}",
@@ -169,16 +273,14 @@ def _event_type_findings(data: AuditData) -> Iterator[Finding]:
         where = ", ".join(sorted(sids))
         entry = catalog.get(type)
         if entry is None:
-            yield Finding(
-                Severity.ERROR,
-                "EVENT_TYPE_UNKNOWN",
+            yield make_finding(
+                FindingCode.EVENT_TYPE_UNKNOWN,
                 type,
                 f"{type} is not in the event-type catalog; subscribed by {where}",
             )
         elif entry.status not in (None, "available"):
-            yield Finding(
-                Severity.WARNING,
-                "EVENT_TYPE_DEPRECATED",
+            yield make_finding(
+                FindingCode.EVENT_TYPE_DEPRECATED,
                 type,
                 f"{type} is {entry.status}; subscribed by {where}",
             )
@@ -193,9 +295,8 @@ def _duplicate_deliveries(data: AuditData) -> Iterator[Finding]:
             deliveries[(subscription.sink_sid, event.type)].append(subscription.sid)
     for (sink_sid, type), sids in sorted(deliveries.items()):
         if len(sids) > 1:
-            yield Finding(
-                Severity.WARNING,
-                "DUPLICATE_DELIVERY",
+            yield make_finding(
+                FindingCode.DUPLICATE_DELIVERY,
                 sink_sid,
                 f"{type} reaches sink {sink_sid} twice or more, through {', '.join(sorted(sids))}",
             )

@@ -2,22 +2,10 @@
 
 `audit_account(client)` reads the sinks, the subscriptions, the subscribed events of
 every subscription (concurrently, bounded), the event-type catalog and the latest
-version of every schema in use, and reports what is wrong as `Finding`s:
-
-| code | severity | subject |
-|---|---|---|
-| SUBSCRIPTION_SINK_MISSING | error | subscription SID: its sink does not exist |
-| SUBSCRIPTION_SINK_NOT_ACTIVE | error | subscription SID: its sink is not active |
-| SINK_FAILED | error | sink SID |
-| SINK_NOT_VALIDATED | warning | sink SID: initialized or validating |
-| SINK_UNUSED | warning | sink SID: no subscription delivers to it |
-| SUBSCRIPTION_EMPTY | warning | subscription SID: no subscribed events |
-| EVENT_TYPE_UNKNOWN | error | event type: subscribed but not in the catalog |
-| EVENT_TYPE_DEPRECATED | warning | event type: its catalog status is not available |
-| SCHEMA_VERSION_OUTDATED | info | subscription SID: a type below its schema's latest |
-| DUPLICATE_DELIVERY | warning | sink SID: one event type delivered to it twice |
-| WEBHOOK_INSECURE | warning | sink SID: a webhook destination that is not https |
-| AUDIT_INCOMPLETE | error | the part that could not be read |
+version of every schema in use, and reports what is wrong as `Finding`s. Their codes
+are the members of `FindingCode`, each with its severity and a description of the
+finding's subject (`help(FindingCode)` lists them; the README's findings table is their
+rendering, checked by a test).
 
 A part that cannot be read becomes an AUDIT_INCOMPLETE finding; the rest of the audit
 goes on, and no finding is drawn from data that was not read. Credentials that cannot
@@ -50,7 +38,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import attrs
 
-from ._audit_rules import SEVERITY_ORDER, AuditData, Finding, Severity, find_problems
+from ._audit_rules import (
+    SEVERITY_ORDER,
+    AuditData,
+    Finding,
+    FindingCode,
+    Severity,
+    find_problems,
+    make_finding,
+)
 from ._lazy import lazy_exports
 from ._text import KEEP, counted, printable, wrap
 from ._validate import check_positive_int
@@ -65,6 +61,7 @@ __all__ = [
     "REPORT_SCHEMA",
     "AuditReport",
     "Finding",
+    "FindingCode",
     "Progress",
     "Severity",
     "audit_account",
@@ -122,7 +119,7 @@ class AuditReport:
             "findings": [
                 {
                     "severity": f.severity.value,
-                    "code": f.code,
+                    "code": str(f.code),
                     "subject": f.subject,
                     "message": f.message,
                 }
@@ -220,14 +217,14 @@ class _Audit:
             if not self.authentication_failed:  # one finding, however many reads it failed
                 self.authentication_failed = True
                 self.failures.append(
-                    Finding(
-                        Severity.ERROR, "AUDIT_INCOMPLETE", "account", f"could not sign in: {error}"
+                    make_finding(
+                        FindingCode.AUDIT_INCOMPLETE, "account", f"could not sign in: {error}"
                     )
                 )
             return None
         except EventsError as error:
             self.failures.append(
-                Finding(Severity.ERROR, "AUDIT_INCOMPLETE", part, f"could not read {part}: {error}")
+                make_finding(FindingCode.AUDIT_INCOMPLETE, part, f"could not read {part}: {error}")
             )
             return None
         finally:

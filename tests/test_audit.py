@@ -13,6 +13,7 @@ from events_async._audit_rules import AuditData, find_problems
 from events_async.audit import (
     REPORT_SCHEMA,
     AuditReport,
+    FindingCode,
     Severity,
     audit_account,
     audit_accounts,
@@ -21,20 +22,7 @@ from events_async.models import Sink, SinkStatus, Subscription
 from events_async.testing import FakeEventsServer, Fault
 from events_async.testing.demo import seed_demo_account, seed_large_account
 
-ALL_CODES = {
-    "SUBSCRIPTION_SINK_MISSING",
-    "SUBSCRIPTION_SINK_NOT_ACTIVE",
-    "SINK_FAILED",
-    "SINK_NOT_VALIDATED",
-    "SINK_UNUSED",
-    "SUBSCRIPTION_EMPTY",
-    "EVENT_TYPE_UNKNOWN",
-    "EVENT_TYPE_DEPRECATED",
-    "SCHEMA_VERSION_OUTDATED",
-    "DUPLICATE_DELIVERY",
-    "WEBHOOK_INSECURE",
-    "AUDIT_INCOMPLETE",
-}
+ALL_CODES = {code.value for code in FindingCode}
 
 
 @pytest.fixture
@@ -279,17 +267,18 @@ def test_finding_and_severity_are_public_names() -> None:
     import events_async
     from events_async import audit
 
-    assert {"Finding", "Severity"} <= set(events_async.__all__) & set(audit.__all__)
+    assert {"Finding", "FindingCode", "Severity"} <= set(events_async.__all__) & set(audit.__all__)
     assert events_async.Finding is audit.Finding
     assert events_async.Severity is audit.Severity
-    for public in (audit.Finding, audit.Severity):
+    assert events_async.FindingCode is audit.FindingCode
+    for public in (audit.Finding, audit.FindingCode, audit.Severity):
         assert public.__module__ == "events_async.audit"  # what help() and pickle name
     finding = audit.Finding(audit.Severity.WARNING, "SINK_UNUSED", "DG1", "unused")
     assert pickle.loads(pickle.dumps(finding)) == finding
 
 
 USER_CODE = """
-from events_async import Finding, Severity
+from events_async import Finding, FindingCode, Severity
 from events_async.audit import AuditReport
 from events_async.fleet import audit_fleet
 
@@ -300,6 +289,18 @@ async def audited(pairs: list[tuple[str, str]]) -> list[str]:
 
 def errors(report: AuditReport) -> list[Finding]:
     return [f for f in report.findings if f.severity is Severity.ERROR]
+
+
+def described(report: AuditReport) -> list[str]:
+    return [
+        f"{code} ({code.severity.value}): {code.description}"
+        for code in FindingCode
+        if any(f.code == code for f in report.findings)
+    ]
+
+
+def default_severity(code: str) -> Severity:
+    return FindingCode(code).severity
 """
 
 
