@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +24,10 @@ from .test_cli_width import on_terminal
 
 DELIVERED = "com.twilio.messaging.message.delivered"
 FAILED = "com.twilio.messaging.message.failed"
-FILE = f"""
-[[sink]]
-description = "orders webhook"
-type = "webhook"
-destination = "https://hooks.example.com/twilio/{{account_sid}}"
-
-[[subscription]]
-description = "delivery receipts"
-sink = "orders webhook"
-types = ["{DELIVERED}", {{ type = "{FAILED}", schema_version = 2 }}]
-"""
+README = Path(__file__).parent.parent / "README.md"
+SECTION = README.read_text().split("\n## Event Streams as code\n")[1].split("\n## ")[0]
+FILE = re.findall(r"```toml\n(.*?)```", SECTION, flags=re.DOTALL)[0]
+"""The README's example file ("Event Streams as code"): what these tests plan and apply."""
 SECRET = "hunter2-write-key"
 SEGMENT = """
 [[sink]]

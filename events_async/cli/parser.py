@@ -56,7 +56,8 @@ PARAM_FLAGS: Mapping[str, Mapping[str, str]] = {
 }
 
 EXIT_STATUSES = (
-    "Exit status: 0 success, 1 API, network or audit errors, 2 usage or sign-in, "
+    "Exit status: 0 success, 1 API, network or audit errors (or an account plan or apply "
+    "could not do), 2 usage or sign-in (plan --detailed-exitcode: changes), "
     "74 the output could not be written (a full disk), 130 interrupted, 141 stdout closed."
 )
 
