@@ -31,7 +31,15 @@ import attrs
 
 from ._fleet_run import FleetMember, FleetOptions, Job, Login, fleet_options, run_fleet
 from ._shards import Shard, shard_number
-from .audit import DEFAULT_CONCURRENCY, AuditReport, Finding, Progress, Severity, audit_account
+from .audit import (
+    DEFAULT_CONCURRENCY,
+    AuditReport,
+    Finding,
+    FindingCode,
+    Progress,
+    Severity,
+    audit_account,
+)
 from .client import EventsClient
 
 __all__ = [
@@ -68,7 +76,7 @@ class FleetSummary:
         self.accounts += 1
         self.with_errors += errors > 0
         self.with_warnings += warnings > 0
-        self.incomplete += any(f.code == "AUDIT_INCOMPLETE" for f in report.findings)
+        self.incomplete += any(f.code == FindingCode.AUDIT_INCOMPLETE for f in report.findings)
         self.errors += errors
         self.warnings += warnings
         self.info += report.count(Severity.INFO)
@@ -85,7 +93,7 @@ def _unreadable(label: str, message: str, signing_in: bool) -> AuditReport:
         account_sid=label,
         started_at=datetime.now(timezone.utc),
         duration_seconds=0.0,
-        findings=[Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "account", message)],
+        findings=[Finding(Severity.ERROR, FindingCode.AUDIT_INCOMPLETE, "account", message)],
         authentication_failed=signing_in,
     )
 
