@@ -50,6 +50,7 @@ from ._audit_rules import (
 from ._lazy import lazy_exports
 from ._text import KEEP, counted, printable, wrap
 from ._validate import check_positive_int
+from .catalog import SharedCatalog
 from .client import EventsClient
 from .errors import AuthenticationError, EventsError
 from .models import Schema, SubscribedEvent, Subscription
@@ -196,8 +197,15 @@ def _finding_lines(findings: list[Finding], width: int | None = None) -> list[st
 class _Audit:
     """One audit run: bounded concurrent reads, failures collected, progress reported."""
 
-    def __init__(self, client: EventsClient, concurrency: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        client: EventsClient,
+        concurrency: int,
+        progress: Progress | None,
+        catalog: SharedCatalog | None,
+    ) -> None:
         self.client = client
+        self.catalog = SharedCatalog() if catalog is None else catalog
         self.slots = asyncio.Semaphore(concurrency)
         self.progress = progress
         self.done = 0
@@ -238,7 +246,7 @@ class _Audit:
     async def run(self) -> AuditData:
         client = self.client
         catalog_task = asyncio.create_task(
-            self.read("event types", client.event_types.list(page_size=1000).collect)
+            self.read("event types", functools.partial(self.catalog.event_types, client))
         )
         sinks_task = asyncio.create_task(
             self.read("sinks", client.sinks.list(page_size=1000).collect)
@@ -261,7 +269,7 @@ class _Audit:
                     schemas[schema_id] = asyncio.create_task(
                         self.read(
                             f"schema {schema_id}",
-                            functools.partial(client.schemas.fetch, schema_id),
+                            functools.partial(self.catalog.schema, client, schema_id),
                         )
                     )
             return events
@@ -290,18 +298,20 @@ async def audit_account(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
+    catalog: SharedCatalog | None = None,
 ) -> AuditReport:
     """Audit the account `client` signs in as; see the module docstring for the findings.
 
     At most `concurrency` of the audit's reads are in flight at once (the client's own
     `max_concurrency` applies too). Nothing raises for an unreadable part: it becomes an
     AUDIT_INCOMPLETE finding. `progress` is called with (reads done, total), the total
-    None until every read the audit will make is known.
+    None until every read the audit will make is known. With `catalog`, the event types
+    and schemas already read for another account are not read again.
     """
     check_positive_int(concurrency, "concurrency")
     started_at = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    audit = _Audit(client, concurrency, progress)
+    audit = _Audit(client, concurrency, progress, catalog)
     data = await audit.run()
     findings = sorted(
         [*audit.failures, *find_problems(data)],

@@ -40,6 +40,7 @@ from .audit import (
     Severity,
     audit_account,
 )
+from .catalog import SharedCatalog
 from .client import EventsClient
 
 __all__ = [
@@ -98,9 +99,11 @@ def _unreadable(label: str, message: str, signing_in: bool) -> AuditReport:
     )
 
 
-def _audit_job(options: FleetOptions) -> Job[AuditReport]:
+def _audit_job(options: FleetOptions, catalog_per_account: bool) -> Job[AuditReport]:
+    catalog = None if catalog_per_account else SharedCatalog()  # one for the run
+
     async def run(client: EventsClient, member: object, label: str) -> AuditReport:
-        return await audit_account(client, concurrency=options.concurrency)
+        return await audit_account(client, concurrency=options.concurrency, catalog=catalog)
 
     return Job(run, _unreadable, "audit")
 
@@ -115,6 +118,7 @@ def audit_fleet(
     account_timeout: float | None = None,
     shard: Shard | None = None,
     progress: Progress | None = None,
+    catalog_per_account: bool = False,
     **client_options: Any,
 ) -> AsyncGenerator[AuditReport, None]:
     """Audit every account of `accounts`, yielding each report as its account finishes.
@@ -125,11 +129,14 @@ def audit_fleet(
     whose SID falls in it; `progress` is called with (accounts done, total), the total
     None until it is known: at once for a list (with a shard, for a sequence), else once
     the source is spent (discovery has read its last page).
+    Twilio's catalog (event types, schemas) is the same for every account, so it is
+    read once for the run, by the first account to need it; `catalog_per_account` reads
+    it for each account instead (each report then also proves that account can read it).
     `client_options` go to every `EventsClient` (`base_url`, `timeout`, `max_retries`…).
     Without `session`, one is created (pool as large as `max_in_flight`, no cookie jar)
     and closed when the stream ends; a session given should have a pool at least that
-    large, or requests spend their deadline waiting for a socket. To stop early, close the stream
-    (`contextlib.aclosing`) so its session and pending audits end at once.
+    large, or requests spend their deadline waiting for a socket. To stop early, close
+    the stream (`contextlib.aclosing`) so its session and pending audits end at once.
     """
     options = fleet_options(
         session,
@@ -141,13 +148,13 @@ def audit_fleet(
         progress,
         client_options,
     )
-    return _reports(accounts, options)
+    return _reports(accounts, _audit_job(options, catalog_per_account), options)
 
 
 async def _reports(
-    accounts: Iterable[Any] | AsyncIterable[Any], options: FleetOptions
+    accounts: Iterable[Any] | AsyncIterable[Any], job: Job[AuditReport], options: FleetOptions
 ) -> AsyncGenerator[AuditReport, None]:
-    stream = run_fleet(accounts, _audit_job(options), options)
+    stream = run_fleet(accounts, job, options)
     try:
         async for _, report in stream:
             yield report
@@ -163,6 +170,7 @@ async def audit_accounts(
     accounts_at_once: int = DEFAULT_ACCOUNTS_AT_ONCE,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     progress: Progress | None = None,
+    catalog_per_account: bool = False,
     **client_options: Any,
 ) -> list[AuditReport]:
     """Audit many accounts and return every report at once, in the order given.
@@ -181,6 +189,7 @@ async def audit_accounts(
         progress,
         client_options,
     )
-    indexed = [pair async for pair in run_fleet(credentials, _audit_job(options), options)]
+    job = _audit_job(options, catalog_per_account)
+    indexed = [pair async for pair in run_fleet(credentials, job, options)]
     indexed.sort(key=lambda pair: pair[0])
     return [report for _, report in indexed]

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from events_async import BadRequestError
+from events_async.catalog import SharedCatalog
 from events_async.desired import (
     PLAN_SCHEMA,
     AccountResult,
-    Catalog,
     CurrentSink,
     CurrentState,
     CurrentSubscription,
@@ -110,12 +111,12 @@ def test_a_saved_plan_that_cannot_be_used_names_its_line(text: str, message: str
 
 async def test_a_fleets_catalog_is_read_once_and_a_failed_read_left_to_the_next() -> None:
     async with FakeEventsServer() as fake, fake.client() as client:
-        catalog = Catalog()
+        catalog = SharedCatalog()
         fake.fail_next("GET /v1/Types/{Type}", status=400, times=1)
-        with pytest.raises(Exception, match="400"):
-            await catalog.latest(client, [DELIVERED])
-        first = await catalog.latest(client, [DELIVERED])
+        with pytest.raises(BadRequestError):
+            await catalog.latest_versions(client, [DELIVERED])
+        first = await catalog.latest_versions(client, [DELIVERED])
         reads = fake.request_count("GET *")
-        assert await catalog.latest(client, [DELIVERED, DELIVERED]) == first
+        assert await catalog.latest_versions(client, [DELIVERED, DELIVERED]) == first
         assert fake.request_count("GET *") == reads
         assert first[DELIVERED] >= 1

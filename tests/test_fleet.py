@@ -318,3 +318,26 @@ async def test_a_lists_total_is_known_from_the_first_report(shard: Shard | None)
         ):
             pass
     assert calls == [(n, expected) for n in range(1, expected + 1)]
+
+
+@pytest.mark.parametrize("per_account", [False, True])
+async def test_the_catalog_is_read_once_a_run_unless_asked_per_account(per_account: bool) -> None:
+    def catalog_reads() -> tuple[int, int]:
+        return fake.request_count("GET /v1/Types"), fake.request_count("GET /v1/Schemas/{Id}")
+
+    async with FakeEventsServer() as fake:
+        accounts = [seed_large_account(fake.add_account(), sinks=2) for _ in range(4)]
+        (alone,) = await audit_accounts([login(accounts[0])], base_url=fake.url)
+        one_account = catalog_reads()
+        fake.requests.clear()
+        reports = await audit_accounts(
+            [login(a) for a in accounts],
+            base_url=fake.url,
+            catalog_per_account=per_account,
+            accounts_at_once=1,  # accounts running side by side may each read it once
+        )
+        runs = 4 if per_account else 1
+        assert one_account[0] == 1
+        assert one_account[1] > 0
+        assert catalog_reads() == (one_account[0] * runs, one_account[1] * runs)
+    assert [r.findings for r in reports] == [alone.findings] * 4

@@ -14,7 +14,7 @@ lines back, for an apply that refuses accounts which moved since.
 
 from __future__ import annotations
 
-from .account import Applied, Catalog, apply_plan, read_current
+from .account import Applied, apply_plan, read_current
 from .converge import (
     Exported,
     apply_account,
@@ -59,7 +59,6 @@ __all__ = [
     "AccountResult",
     "Action",
     "Applied",
-    "Catalog",
     "Change",
     "CurrentSink",
     "CurrentState",

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 
 import attrs
 
+from ..catalog import SharedCatalog
 from ..client import EventsClient
 from ..models import SinkStatus, SubscribedType
 from .planner import Action, Change, CurrentSink, CurrentState, CurrentSubscription, Plan
 
-__all__ = ["Applied", "Catalog", "apply_changes", "apply_plan", "latest_versions", "read_current"]
+__all__ = ["Applied", "apply_changes", "apply_plan", "latest_versions", "read_current"]
 
 READ_CONCURRENCY = 8
 
@@ -28,6 +29,9 @@ async def read_current(
 ) -> CurrentState:
     """The account's sinks and subscriptions, with every subscription's types (read
     `concurrency` subscriptions at a time)."""
+    listed_sinks, subscriptions = await asyncio.gather(
+        client.sinks.list().collect(), client.subscriptions.list().collect()
+    )  # one round trip, not two, for an account with nothing on it
     sinks = tuple(
         CurrentSink(
             s.sid,
@@ -36,9 +40,8 @@ async def read_current(
             dict(s.sink_configuration or {}),
             str(s.status or ""),
         )
-        for s in await client.sinks.list().collect()
+        for s in listed_sinks
     )
-    subscriptions = await client.subscriptions.list().collect()
     slots = asyncio.Semaphore(concurrency)
 
     async def with_types(sid: str, description: str | None, sink_sid: str) -> CurrentSubscription:
@@ -55,38 +58,9 @@ async def read_current(
 
 
 async def latest_versions(client: EventsClient, types: Iterable[str]) -> dict[str, int]:
-    """Each event type's latest schema version (two reads a type: its schema, then the
-    schema's latest version)."""
-    wanted = sorted(set(types))
-    slots = asyncio.Semaphore(READ_CONCURRENCY)
-
-    async def latest(name: str) -> tuple[str, int]:
-        async with slots:
-            event_type = await client.event_types.fetch(name)
-            schema = await client.schemas.fetch(event_type.schema_id)
-        return name, schema.latest_version
-
-    return dict(await asyncio.gather(*(latest(name) for name in wanted)))
-
-
-class Catalog:
-    """Latest schema versions, read once and shared: Twilio's catalog is the same for
-    every account, so a fleet reads each type once per run, not once per account. One
-    account reads at a time; a read that fails leaves the next account to try."""
-
-    def __init__(self) -> None:
-        self._known: dict[str, int] = {}
-        self._reading = asyncio.Lock()
-
-    async def latest(self, client: EventsClient, types: Iterable[str]) -> dict[str, int]:
-        """Each of `types`' latest schema version, read through `client` if not yet read."""
-        wanted = sorted(set(types))
-        if any(name not in self._known for name in wanted):
-            async with self._reading:
-                missing = [name for name in wanted if name not in self._known]
-                if missing:
-                    self._known.update(await latest_versions(client, missing))
-        return {name: self._known[name] for name in wanted}
+    """Each event type's latest schema version, read for this account alone (two reads
+    a type: its event type, then its schema); a fleet shares a `SharedCatalog` instead."""
+    return await SharedCatalog().latest_versions(client, types)
 
 
 @attrs.frozen
@@ -126,6 +100,7 @@ async def apply_changes(
             kept.add(change.replaces)
             continue
         if action in (Action.DELETE_SUBSCRIPTION, Action.DELETE_SINK) and change.sid in kept:
+            kept.add(change.sink_sid)  # the sink a kept subscription is on is kept with it
             continue
         before = len(waiting)
         await _make(client, change, created, waiting)

@@ -10,7 +10,7 @@ async with AccountsClient(parent_sid, parent_token) as accounts:
 An account's failure is its own result (`error`), never an exception: the others go
 on. A fleet runs over the audit's machinery — one session, `max_in_flight` across every
 account, `accounts_at_once`, `shard` — and reads Twilio's catalog (the latest schema
-versions) once per run; pass `catalog=None` to read it per account instead.
+versions) once per run; pass `catalog_per_account=True` to read it per account instead.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ import attrs
 from .._fleet_run import FleetMember, FleetOptions, Job, fleet_options, run_fleet
 from .._shards import Shard
 from ..audit import DEFAULT_CONCURRENCY, Progress
+from ..catalog import SharedCatalog
 from ..client import EventsClient
 from ..errors import AuthenticationError, EventsError
 from ..fleet import DEFAULT_ACCOUNTS_AT_ONCE, DEFAULT_MAX_IN_FLIGHT
 from ..models import Account
-from .account import Catalog, apply_changes, latest_versions, read_current
+from .account import apply_changes, latest_versions, read_current
 from .export import export_text
 from .file import FileError, StreamsFile
 from .planner import Change, plan
@@ -45,7 +46,6 @@ __all__ = [
     "plan_fleet",
 ]
 
-_SHARED = object()  # the default catalog: one per fleet run
 _NOT_PLANNED = "the saved plan has no plan for this account"
 _STALE = "the account changed since the plan was made; plan it again"
 
@@ -56,7 +56,7 @@ async def plan_account(
     *,
     prune: bool = False,
     friendly_name: str | None = None,
-    catalog: Catalog | None = None,
+    catalog: SharedCatalog | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     environ: Mapping[str, str] | None = None,
 ) -> AccountResult:
@@ -75,7 +75,9 @@ async def plan_account(
         current = await read_current(client, concurrency=concurrency)
         types = {t.type for s in desired.subscriptions for t in s.types}
         latest = await (
-            latest_versions(client, types) if catalog is None else catalog.latest(client, types)
+            latest_versions(client, types)
+            if catalog is None
+            else catalog.latest_versions(client, types)
         )
     except (EventsError, FileError) as error:
         return AccountResult(
@@ -93,7 +95,7 @@ async def apply_account(
     expected: str | None = None,
     timeout: float | None = None,
     friendly_name: str | None = None,
-    catalog: Catalog | None = None,
+    catalog: SharedCatalog | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     environ: Mapping[str, str] | None = None,
 ) -> AccountResult:
@@ -165,7 +167,7 @@ def plan_fleet(
     streams: StreamsFile,
     *,
     prune: bool = False,
-    catalog: Catalog | object | None = _SHARED,
+    catalog_per_account: bool = False,
     session: aiohttp.ClientSession | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     accounts_at_once: int = DEFAULT_ACCOUNTS_AT_ONCE,
@@ -177,14 +179,13 @@ def plan_fleet(
 ) -> AsyncGenerator[AccountResult, None]:
     """Plan every account of `accounts`, yielding each result as its account finishes.
 
-    The options are `audit_fleet`'s. The catalog is read once for the run unless
-    `catalog=None` (per account) or a `Catalog` of your own is given."""
+    The options are `audit_fleet`'s: Twilio's catalog is read once for the run, unless
+    `catalog_per_account`."""
     options = fleet_options(
         session, max_in_flight, accounts_at_once, concurrency, account_timeout, shard,
         progress, client_options,
     )  # fmt: skip
-    shared = Catalog() if catalog is _SHARED else catalog
-    assert shared is None or isinstance(shared, Catalog)
+    shared = None if catalog_per_account else SharedCatalog()
 
     async def run(client: EventsClient, member: object, label: str) -> AccountResult:
         return await plan_account(
@@ -201,7 +202,7 @@ def apply_fleet(
     *,
     prune: bool = False,
     expected: Mapping[str, str] | None = None,
-    catalog: Catalog | object | None = _SHARED,
+    catalog_per_account: bool = False,
     session: aiohttp.ClientSession | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     accounts_at_once: int = DEFAULT_ACCOUNTS_AT_ONCE,
@@ -221,8 +222,7 @@ def apply_fleet(
         session, max_in_flight, accounts_at_once, concurrency, None, shard, progress,
         client_options,
     )  # fmt: skip
-    shared = Catalog() if catalog is _SHARED else catalog
-    assert shared is None or isinstance(shared, Catalog)
+    shared = None if catalog_per_account else SharedCatalog()
 
     async def run(client: EventsClient, member: object, label: str) -> AccountResult:
         want = None if expected is None else expected.get(client.account_sid or label, "")

@@ -338,6 +338,14 @@ class _Planner:
                        reason="not in the file")
             )  # fmt: skip
 
+    def keep_sinks_in_use(self) -> None:
+        """A sink a kept subscription is still on is kept with it (a pruned one too): a
+        plan after the validation deletes both."""
+        used = {s.sink_sid for s in self.current.subscriptions if s.sid in self.kept}
+        self.changes = [
+            c for c in self.changes if not (c.action is Action.DELETE_SINK and c.sid in used)
+        ]
+
     def _delete_subscription(self, subscription: CurrentSubscription, reason: str) -> None:
         if subscription.sid in self.kept:
             return
@@ -366,6 +374,7 @@ def plan(
     planner = _Planner(desired, current, latest or {}, prune)
     planner.sinks()
     planner.subscriptions()
+    planner.keep_sinks_in_use()
     if planner.ambiguous:
         return Plan((), tuple(planner.unmanaged), tuple(planner.ambiguous))
     ordered = sorted(enumerate(planner.changes), key=lambda c: (_ORDER[c[1].action], c[0]))
