@@ -14,6 +14,10 @@ one of its API keys): the way to make one account of a fleet misbehave.
 
 With `after=True` the request is carried out first and the fault replaces its answer:
 the way to test that a client does not repeat a POST the server already acted on.
+
+With `skip=k` the first `k` requests it is aimed at go through untouched and it fires
+from the one after: the way to fail the k-th write of a sequence (`Fault("DELETE *",
+status=400, skip=1)` refuses the second DELETE). `skipped` counts those let through.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ class Fault:
     probability: float = 1.0
     after: bool = False
     account: str | None = None
+    skip: int = 0
     fired: int = 0
+    skipped: int = 0
 
     def matches(self, method: str, route: str, account: str | None = None) -> bool:
         """Whether this fault is aimed at `method route` (signed in as `account`)."""
@@ -67,6 +73,8 @@ class FaultPlan:
         """Put `fault` in force and return it (its `fired` counts what it did)."""
         if fault.status is None and not (fault.drop or fault.malformed or fault.delay):
             raise ValueError("a Fault needs a status, drop, malformed or delay")
+        if fault.skip < 0:
+            raise ValueError("a Fault's skip is a count of requests, 0 or more")
         self.faults.append(fault)
         return fault
 
@@ -85,12 +93,15 @@ class FaultPlan:
         """What happens to this request: the latency added, and the fault that acts on it.
 
         Latency-only faults add up; of the others, the first that fires acts. Each fault
-        that fires counts it.
+        that fires counts it; one still skipping counts the request as skipped instead.
         """
         delay = 0.0
         acting: Fault | None = None
         for fault in self.faults:
             if fault.spent or not fault.matches(method, route, account):
+                continue
+            if fault.skipped < fault.skip:
+                fault.skipped += 1
                 continue
             acts = fault.status is not None or fault.drop or fault.malformed
             if acts and acting is not None:
