@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from events_async.desired import (
     DesiredState,
     StreamsFile,
     apply_account,
+    export_account,
     parse_file,
     plan,
     plan_account,
@@ -46,6 +48,7 @@ OLD = "http://127.0.0.1:9/old"
 NEW = "http://127.0.0.1:9/new"
 HOOK: dict[str, str | bool] = {"destination": OLD, "method": "POST", "batch_events": True}
 KEYS = ("write-key-a", "write-key-b")
+WEBHOOK_DEFAULTS = {"method": "POST", "batch_events": True}  # Twilio's, when not given
 
 
 def settled(result: AccountResult) -> None:
@@ -150,6 +153,17 @@ async def test_apply_with_prune_keeps_the_sink_a_waiting_subscription_is_on() ->
         final = await plan_account(client, streams, prune=True)
         assert final.plan is not None
         assert final.plan.empty
+
+
+def test_a_webhook_made_without_method_or_batching_has_twilios_defaults_not_a_replace() -> None:
+    state = DesiredState((DesiredSink("hook", "webhook", HOOK),), ())  # the file's defaults
+    current = CurrentState((CurrentSink("DG1", "hook", "webhook", {"destination": OLD}),))
+    assert plan(state, current).empty
+    other = DesiredSink("hook", "webhook", {**HOOK, "method": "GET", "batch_events": False})
+    assert [c.action for c in plan(DesiredState((other,), ()), current).changes] == [
+        Action.CREATE_SINK,
+        Action.DELETE_SINK,
+    ]
 
 
 # --- a replace, step by step --------------------------------------------------------------
@@ -369,7 +383,8 @@ def assert_as_the_file_says(
 ) -> None:
     """Checked on the fake's own state, not through the planner: every sink and
     subscription of the file once, as the file says it (a secret is never compared: a
-    sink made before with another one is kept, by design)."""
+    sink made before with another one is kept, by design; a webhook made without a
+    method or batching has Twilio's defaults)."""
     desired = streams.for_account(account.sid, environ=environ)
     sinks = {}
     for wanted in desired.sinks:
@@ -377,7 +392,9 @@ def assert_as_the_file_says(
         assert sink.sink_type == wanted.sink_type
         assert sink.status == "active"
         shown = {k: v for k, v in wanted.configuration.items() if k not in wanted.secrets}
-        assert {k: sink.sink_configuration.get(k) for k in shown} == shown
+        defaults = WEBHOOK_DEFAULTS if sink.sink_type == "webhook" else {}
+        had = {**defaults, **sink.sink_configuration}
+        assert {k: had.get(k) for k in shown} == shown
         sinks[wanted.description] = sink.sid
     for wanted_subscription in desired.subscriptions:
         (subscription,) = (
@@ -419,5 +436,44 @@ def test_any_file_applied_to_any_account_converges_and_a_second_apply_writes_not
             settled(again)
             assert again.made == ()
             assert writes(fake) == sent
+
+    asyncio.run(run())
+
+
+# --- export, then plan ------------------------------------------------------------------
+
+
+def left_out(account: FakeAccount) -> set[str]:
+    """What an export cannot write: a sink or subscription whose description another
+    shares, and a subscription on such a sink."""
+    sinks = Counter(s.description for s in account.sinks.values())
+    subscriptions = Counter(s.description for s in account.subscriptions.values())
+    out = {s.sid for s in account.sinks.values() if sinks[s.description] > 1}
+    return out | {
+        s.sid
+        for s in account.subscriptions.values()
+        if subscriptions[s.description] > 1 or s.sink_sid in out
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=accounts(twice=True))
+def test_an_exported_account_plans_no_changes(before: list[Any]) -> None:
+    async def run() -> None:
+        async with FakeEventsServer() as fake, fake.client(max_retries=0) as client:
+            seed_account(fake.account, before)
+            text = await export_account(client)
+            note(text)
+            streams = parse_file(text)
+            environ = {
+                value.name: "a secret Twilio does not show back"
+                for sink in streams.sinks
+                for value in sink.configuration.values()
+                if isinstance(value, Env)
+            }
+            result = await plan_account(client, streams, environ=environ)
+            assert result.plan is not None, result.error
+            assert result.plan.empty, result.plan
+            assert {u.split()[1] for u in result.plan.unmanaged} == left_out(fake.account)
 
     asyncio.run(run())

@@ -45,7 +45,7 @@ from typing import Any
 
 import attrs
 
-from .file import DesiredSink, DesiredState, DesiredSubscription
+from .file import _OPTIONAL, DesiredSink, DesiredState, DesiredSubscription
 
 __all__ = [
     "Action",
@@ -160,11 +160,13 @@ def _same(current: Any, wanted: str | bool) -> bool:
 
 
 def sink_matches(desired: DesiredSink, current: CurrentSink) -> bool:
-    """Whether `current` already is `desired` (its type and every non-secret setting)."""
+    """Whether `current` already is `desired` (its type and every non-secret setting; a
+    setting the sink was made without has Twilio's default, as the file's has)."""
     if current.sink_type != desired.sink_type:
         return False
+    defaults = _OPTIONAL.get(desired.sink_type, {})
     return all(
-        _same(current.configuration.get(key), value)
+        _same(current.configuration.get(key, defaults.get(key)), value)
         for key, value in desired.configuration.items()
         if key not in desired.secrets
     )
