@@ -292,6 +292,26 @@ def test_on_a_terminal_apply_shows_the_plan_and_asks(
         assert "apply cancelled: nothing was written" in err
 
 
+def test_a_yes_on_a_terminal_applies_the_fleets_accounts_with_changes_and_only_those(
+    fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    converged, changing = fake.add_subaccount(), fake.add_subaccount()
+    (tmp_path / "one.csv").write_text(csv_of([converged]))
+    (tmp_path / "fleet.csv").write_text(csv_of([converged, changing]))
+    apply = ["apply", "-f", str(streams), *credentials(fake)]
+    assert cli(capsys, *apply, "--accounts", str(tmp_path / "one.csv"), "--yes")[0] == 0
+    monkeypatch.setattr(sys, "stdin", _Keyboard("yes\n"))
+    reads = fake.request_count("GET /v1/Sinks")
+
+    status, out, err = cli(capsys, *apply, "--accounts", str(tmp_path / "fleet.csv"))
+
+    assert status == 0, err
+    assert out.splitlines()[-1] == "1 account: 1 changed (2 changes made), 0 unchanged, 0 failed"
+    assert len(changing.sinks) == 1
+    assert fake.request_count("GET /v1/Sinks") == reads + 3  # two plans, one apply
+
+
 def test_a_saved_plan_is_applied_without_asking(
     fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,

@@ -5,12 +5,12 @@ One module per command group (`resources`, `audit`, `desired`, `fake_server`), d
 tables (`spec`) the parser is built from (`parser`). Exit status: 0 on success (for
 `audit`: no errors found), 1 when the audit found errors, an account could not be planned
 or applied, or an API, network or unexpected error stopped a command, 2 for usage and
-sign-in failures (and for `plan --detailed-exitcode`, changes to make), 74 (sysexits'
-EX_IOERR) when the output cannot be written (`> /dev/full`), 130 on Ctrl-C, 141 when
-stdout's reader went away. Errors print one line on stderr, never a traceback (`--debug`
-shows it for an unexpected error), and name what the user typed: a library error's
-parameter becomes the command's flag (`parser.named`); a closed stdout ends the command
-quietly, as Unix tools do.
+sign-in failures (and for `plan --detailed-exitcode`, changes to make),
+74 (sysexits' EX_IOERR) when the output cannot be written (`> /dev/full`), 130 on Ctrl-C,
+141 when stdout's reader went away. Errors print one line on stderr, never a traceback
+(`--debug` shows it for an unexpected error), and name what the user typed: a library
+error's parameter becomes the command's flag (`parser.named`); a closed stdout ends the
+command quietly, as Unix tools do.
 """
 
 from __future__ import annotations
