@@ -8,8 +8,8 @@ replacing the subscription. What it cannot is replaced **make-before-break**:
 - A sink whose type or configuration differs is replaced: a new sink with the same
   description is created first, every subscription of the old sink is re-created on it
   (the file's with the file's types, others as they are — unless `prune` deletes them),
-  then the old subscriptions are
-  deleted, then the old sink — so no subscribed type ever goes undelivered.
+  then the old subscriptions are deleted, then the old sink — so no subscribed type ever
+  goes undelivered.
 - A subscription that should be on another sink is re-created there, then the old one is
   deleted (UpdateSubscription's `SinkSid` is gone from the newest spec).
 
