@@ -42,6 +42,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
+    "SINK_DEFAULTS",
     "DesiredSink",
     "DesiredState",
     "DesiredSubscription",
@@ -61,7 +62,8 @@ _SINK_KEYS: dict[str, dict[str, type]] = {
     "kinesis": {"arn": str, "role_arn": str, "external_id": str},
     "segment": {"write_key": str},
 }
-_OPTIONAL: dict[str, dict[str, Value]] = {"webhook": {"method": "POST", "batch_events": True}}
+SINK_DEFAULTS: dict[str, dict[str, Value]] = {"webhook": {"method": "POST", "batch_events": True}}
+"""What Twilio takes for a setting a sink leaves out, by sink type."""
 _METHODS = ("POST", "GET")
 
 
@@ -260,7 +262,7 @@ def _sink(table: Mapping[str, Any], where: str) -> _SinkEntry:
         raise FileError(f"{where}.type", f"must be one of {', '.join(_SINK_KEYS)}")
     keys = _SINK_KEYS[sink_type]
     _only(table, where, {"description", "type", *keys})
-    configuration: dict[str, Value] = dict(_OPTIONAL.get(sink_type, {}))
+    configuration: dict[str, Value] = dict(SINK_DEFAULTS.get(sink_type, {}))
     for key, kind in keys.items():
         if key not in table:
             if key not in configuration:

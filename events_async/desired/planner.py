@@ -45,7 +45,7 @@ from typing import Any
 
 import attrs
 
-from .file import _OPTIONAL, DesiredSink, DesiredState, DesiredSubscription
+from .file import SINK_DEFAULTS, DesiredSink, DesiredState, DesiredSubscription
 
 __all__ = [
     "Action",
@@ -164,7 +164,7 @@ def sink_matches(desired: DesiredSink, current: CurrentSink) -> bool:
     setting the sink was made without has Twilio's default, as the file's has)."""
     if current.sink_type != desired.sink_type:
         return False
-    defaults = _OPTIONAL.get(desired.sink_type, {})
+    defaults = SINK_DEFAULTS.get(desired.sink_type, {})
     return all(
         _same(current.configuration.get(key, defaults.get(key)), value)
         for key, value in desired.configuration.items()
