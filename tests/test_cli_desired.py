@@ -367,6 +367,94 @@ def test_a_sink_awaiting_validation_is_reported_with_the_command_that_finishes_i
     assert f"events-async sinks validate {sink.sid} --test-id ID" in out
 
 
+KINESIS = """
+[[sink]]
+description = "event stream"
+type = "kinesis"
+arn = "arn:aws:kinesis:us-east-1:111122223333:stream/twilio-events"
+role_arn = "arn:aws:iam::111122223333:role/twilio-events"
+external_id = "ext-123"
+
+[[subscription]]
+description = "delivery receipts"
+sink = "event stream"
+types = ["com.twilio.messaging.message.delivered"]
+"""
+"""A Kinesis sink, which Twilio (and the fake) leaves `initialized` until validated."""
+
+
+def test_a_kinesis_sinks_subscription_waits_for_its_validation_and_each_plan_says_so(
+    fake: FakeEventsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "k.toml").write_text(KINESIS)
+    file = ["-f", str(tmp_path / "k.toml"), *credentials(fake)]
+
+    status, out, err = cli(capsys, "apply", *file, "--yes")
+
+    assert status == 0, err
+    (sink,) = fake.account.sinks.values()
+    assert (sink.sink_type, fake.account.subscriptions) == ("kinesis", {})
+    assert sink.status == "validating"  # sent a test event, not validated yet
+    lines = out.splitlines()
+    assert lines[0] == f"Account {fake.account.sid}: 1 change made"
+    assert '  + sink "event stream" (kinesis)' in lines
+    waits = lines.index("  waiting for a sink's validation (1 change):")
+    assert lines[waits + 1] == (
+        '    + subscription "delivery receipts" on the new sink "event stream": '
+        f"{DELIVERED} (latest)"
+    )
+    assert f"    events-async sinks validate {sink.sid} --test-id ID" in lines
+    assert lines[-1] == "1 account: 1 changed (1 change made), 0 unchanged, 0 failed"
+
+    status, out, _ = cli(capsys, "plan", *file, "--detailed-exitcode")
+
+    waiting = f"subscription 'delivery receipts' waits for sink {sink.sid}'s validation"
+    assert status == 2  # not yet what the file says: drift
+    assert out.splitlines() == [
+        f"Account {fake.account.sid}: waiting for a sink's validation",
+        f"  waiting: {waiting}",
+        "",
+        "1 account: 0 to change (0 changes), 1 waiting for validation, 0 unchanged, 0 failed",
+    ]
+    assert cli(capsys, "plan", *file)[0] == 0  # without --detailed-exitcode: not an error
+    assert json_lines(cli(capsys, "plan", *file, "--json")[1])[0]["waiting"] == [waiting]
+
+    validate = ["sinks", "validate", sink.sid, "--test-id", fake.test_id(sink.sid)]
+    assert cli(capsys, *validate, *credentials(fake))[0] == 0  # the command it printed
+    status, out, _ = cli(capsys, "apply", *file, "--yes")
+    assert (status, out.splitlines()[0]) == (0, f"Account {fake.account.sid}: 1 change made")
+    assert cli(capsys, "plan", *file, "--detailed-exitcode")[0] == 0
+
+
+def test_a_sink_replaced_by_a_kinesis_one_is_kept_until_it_is_validated(
+    fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    account = fake.add_subaccount()
+    (tmp_path / "fleet.csv").write_text(csv_of([account]))
+    fleet = ["--accounts", str(tmp_path / "fleet.csv"), *credentials(fake)]
+    assert cli(capsys, "apply", "-f", str(streams), "--yes", *fleet)[0] == 0
+    (old,) = account.sinks
+    kinesis = KINESIS.split("[[subscription]]")[0].replace("event stream", "orders webhook")
+    streams.write_text(kinesis + FILE[FILE.index("[[subscription]]") :])
+
+    status, out, err = cli(capsys, "apply", "-f", str(streams), "--yes", *fleet)
+
+    assert status == 0, err
+    (new,) = set(account.sinks) - {old}
+    lines = out.splitlines()
+    assert lines[0] == f"Account {account.sid}: 1 change made"
+    assert "  waiting for a sink's validation (3 changes):" in lines
+    assert f"    events-async sinks validate {new} --test-id ID" in lines
+    assert len(account.subscriptions) == 1  # still on the old sink, still delivering
+
+    status, out, _ = cli(capsys, "plan", "-f", str(streams), "--detailed-exitcode", *fleet)
+
+    assert status == 2
+    assert f"  waiting: sink {old} is kept until its replacement {new} is validated" in out
+    assert "  waiting: subscription 'delivery receipts' waits for sink " in out
+    assert old in account.sinks
+
+
 def test_apply_json_is_a_line_per_account_and_needs_yes(
     fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -513,7 +601,7 @@ def test_the_commands_take_the_audits_fleet_flags_worded_for_them(
     assert "without asking" in texts["apply"]
 
 
-def test_totals_count_a_failed_plan_an_ambiguous_one_and_an_unchanged_one() -> None:
+def test_totals_count_a_failed_plan_an_ambiguous_one_an_unchanged_one_and_a_waiting_one() -> None:
     totals = Totals()
     totals.add(AccountResult("AC1", error="no"))
     totals.add(AccountResult("AC2", Plan(ambiguous=("2 sinks",))))
@@ -521,4 +609,10 @@ def test_totals_count_a_failed_plan_an_ambiguous_one_and_an_unchanged_one() -> N
     assert (
         totals.line().replace(KEEP, " ")
         == "3 accounts: 0 to change (0 changes), 1 unchanged, 2 failed"
+    )
+    assert not totals.drift
+    totals.add(AccountResult("AC4", Plan(waiting=("subscription 'x' waits",))))
+    assert totals.drift  # plan --detailed-exitcode: 2
+    assert totals.line().replace(KEEP, " ") == (
+        "4 accounts: 0 to change (0 changes), 1 waiting for validation, 1 unchanged, 2 failed"
     )

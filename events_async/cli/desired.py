@@ -9,7 +9,8 @@ its key path, exit 1, before any request.
 
 Exit status: 0 done; 1 an account failed, was ambiguous or moved since a saved plan, or
 the file or the saved plan cannot be used; 2 usage (and `apply` without `--yes` where it
-cannot ask), and, for `plan --detailed-exitcode`, changes to make (then every error is 1);
+cannot ask), and, for `plan --detailed-exitcode`, changes to make or a subscription
+waiting for a sink's validation (then every error is 1);
 74 the output cannot be written; 130 Ctrl-C, after printing what finished.
 """
 
@@ -70,7 +71,7 @@ async def _plan(args: argparse.Namespace) -> int:
         return interrupted(totals.accounts, "planned")
     if totals.failed:
         return EXIT_FAILED
-    return EXIT_CHANGES if args.detailed_exitcode and totals.changing else 0
+    return EXIT_CHANGES if args.detailed_exitcode and totals.drift else 0
 
 
 def _confirmed() -> bool:
@@ -255,8 +256,9 @@ PLAN = Group(
                 PRUNE,
                 Arg(
                     ("--detailed-exitcode",),
-                    "exit 0 when nothing would change, 2 when something would (drift, for "
-                    "CI), 1 on any error (argparse's own usage errors stay 2)",
+                    "exit 0 when nothing would change, 2 when something would or waits for "
+                    "a sink's validation (drift, for CI), 1 on any error (argparse's own "
+                    "usage errors stay 2)",
                     {"action": "store_true"},
                 ),
                 Arg(

@@ -59,9 +59,8 @@ class Shown:
             write_line(result.to_json())
             return
         plan = result.plan
-        quiet = result.ok and plan is not None and not result.made and not plan.changes
-        quiet = quiet and plan is not None and not plan.unmanaged
-        quiet = quiet and not getattr(plan, "waiting", ())
+        quiet = result.ok and plan is not None and not result.made
+        quiet = quiet and plan is not None and not (plan.changes or plan.unmanaged or plan.waiting)
         if quiet and is_fleet(self.args):
             return  # counted in the closing line
         self.bar.finish()

@@ -69,8 +69,9 @@ def _settings(change: Change) -> list[str]:
 
 
 def validate_command(sink_sid: str) -> str:
-    """The command that finishes a sink Twilio left awaiting validation."""
-    return f"events-async sinks validate {sink_sid} --test-id ID"
+    """The command that finishes a sink Twilio left awaiting validation (its words
+    joined by `KEEP`: it stays on one line where it fits)."""
+    return KEEP.join(("events-async", "sinks", "validate", sink_sid, "--test-id", "ID"))
 
 
 def _header(result: AccountResult) -> str:
@@ -81,10 +82,12 @@ def _header(result: AccountResult) -> str:
         what = "not planned"
     elif plan.ambiguous:
         what = "ambiguous: not touched"
-    elif result.applied:
-        what = f"{counted(len(result.made), 'change')} made" if result.made else "no changes"
-    elif plan.changes:
+    elif result.applied and result.made:
+        what = f"{counted(len(result.made), 'change')} made"
+    elif plan.changes and not result.applied:
         what = counted(len(plan.changes), "change")
+    elif plan.waiting:
+        what = "waiting for a sink's validation"
     else:
         what = "no changes"
     return f"Account {result.account_sid}: {what}"
@@ -93,7 +96,7 @@ def _header(result: AccountResult) -> str:
 def account_lines(result: AccountResult, width: int | None) -> list[str]:
     """The account's block: its header, then its changes (made ones after an apply) and
     everything else worth saying of it."""
-    lines = [_header(result)]
+    lines = wrap(_header(result), width, INDENT, first="")
 
     def say(text: str, indent: str = "  ") -> None:
         lines.extend(wrap(text, width, indent + INDENT, first=indent))
@@ -109,16 +112,18 @@ def account_lines(result: AccountResult, width: int | None) -> list[str]:
         for setting in _settings(change):
             say(setting, INDENT)
     if result.applied and result.pending:
-        say(f"not made ({counted(len(result.pending), 'change')}):")
+        # with no error, what was not made is what waits for a new sink's validation
+        why = "not made" if result.error is not None else "waiting for a sink's validation"
+        say(f"{why} ({counted(len(result.pending), 'change')}):")
         for change in result.pending:
             say(change_line(change), INDENT)
     for sink_sid in result.awaiting_validation:
         say(
-            f"sink {sink_sid} awaits validation: it was sent a test event; run "
-            f"{validate_command(sink_sid)} with the test event's data.test_id, then "
-            "apply again"
+            f"sink {sink_sid} awaits validation: it was sent a test event; run this with "
+            "the test event's data.test_id, then apply again:"
         )
-    for item in getattr(plan, "waiting", ()):
+        say(validate_command(sink_sid), INDENT)
+    for item in plan.waiting:
         say(f"waiting: {printable(item)}")
     for item in plan.ambiguous:
         say(f"ambiguous: {printable(item)} (this account is not touched)")
@@ -137,6 +142,7 @@ class Totals:
     accounts: int = 0
     changing: int = 0  # accounts with changes (planned, or made)
     changes: int = 0
+    waiting: int = 0  # accounts with no changes but some waiting for a sink's validation
     unchanged: int = 0
     failed: int = 0  # an error, a stale saved plan, or an ambiguous plan
 
@@ -151,16 +157,26 @@ class Totals:
         if count:
             self.changing += 1
             self.changes += count
+        elif result.plan is not None and result.plan.waiting:
+            self.waiting += 1
         else:
             self.unchanged += 1
 
+    @property
+    def drift(self) -> bool:
+        """Whether an account is not yet what the file says (changes to make, or some
+        waiting for a sink's validation): `plan --detailed-exitcode` exits 2."""
+        return bool(self.changing or self.waiting)
+
     def line(self, *, interrupted: bool = False) -> str:
-        """`3 accounts: 2 to change (5 changes), 1 unchanged, 0 failed`."""
+        """`3 accounts: 2 to change (5 changes), 1 unchanged, 0 failed` (and `1 waiting
+        for validation` before `unchanged` when an account is)."""
         verb = "changed" if self.applied else "to change"
         made = " made" if self.applied else ""
+        waiting = f"{self.waiting} waiting for{KEEP}validation, " if self.waiting else ""
         text = (
             f"{counted(self.accounts, 'account', KEEP)}: {self.changing} {verb} "
-            f"({counted(self.changes, 'change', KEEP)}{made}), {self.unchanged} unchanged, "
-            f"{self.failed} failed"
+            f"({counted(self.changes, 'change', KEEP)}{made}), {waiting}"
+            f"{self.unchanged} unchanged, {self.failed} failed"
         )
         return text + (" (interrupted)" if interrupted else "")
