@@ -17,6 +17,7 @@ from events_async._text import KEEP
 from events_async.cli import main
 from events_async.cli.plan_render import Totals
 from events_async.desired import AccountResult, Plan
+from events_async.fleet import shard_number
 from events_async.testing import FakeAccount, FakeEventsServer, Fault
 
 from .test_cli_fleet import ThreadedFake, csv_of
@@ -130,6 +131,24 @@ def test_detailed_exitcode_is_1_when_an_account_fails_though_others_change(
     assert status == 1, err
     assert out.splitlines()[-1] == "2 accounts: 1 to change (2 changes), 0 unchanged, 1 failed"
     assert f"Account {accounts[1].sid}: failed" in out
+
+
+def test_plan_without_detailed_exitcode_is_1_when_an_account_fails_and_0_only_for_success(
+    fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    accounts = [fake.add_subaccount(), fake.add_subaccount()]
+    (tmp_path / "fleet.csv").write_text(csv_of(accounts))
+    fleet = ["plan", "-f", str(streams), "--accounts", str(tmp_path / "fleet.csv")]
+    assert cli(capsys, *fleet, *credentials(fake))[0] == 0
+    accounts[1].auth_token = "rotated since the file was written"
+
+    status, out, _ = cli(capsys, *fleet, *credentials(fake))
+
+    assert status == 1  # as Terraform: any error is 1, with changes or without
+    assert out.splitlines()[-1] == "2 accounts: 1 to change (2 changes), 0 unchanged, 1 failed"
+    fake.inject(Fault(route="GET /v1/Sinks", status=500, times=None, account=fake.account.sid))
+    status, out, _ = cli(capsys, "plan", "-f", str(streams), *credentials(fake))
+    assert (status, out.splitlines()[0]) == (1, f"Account {fake.account.sid}: failed")
 
 
 def test_a_usage_error_is_1_with_detailed_exitcode_since_2_means_changes(
@@ -341,6 +360,57 @@ def test_a_saved_plan_the_account_moved_away_from_is_refused_with_nothing_writte
     assert f"Account {fake.account.sid}: stale: not applied" in out
     assert "changed since the plan was made" in out
     assert writes(fake) == before
+
+
+def test_a_saved_plans_accounts_not_selected_are_named_not_written_and_exit_1(
+    fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The selected accounts the plan names are applied, each on its own fingerprint; the
+    plan's others are named on stderr, untouched, and the status is 1."""
+    first, second = fake.add_subaccount(), fake.add_subaccount()
+    (tmp_path / "fleet.csv").write_text(csv_of([first, second]))
+    (tmp_path / "one.csv").write_text(csv_of([first]))
+    saved = str(tmp_path / "plan.jsonl")
+    plan = ["plan", "-f", str(streams), "--out", saved, *credentials(fake)]
+    assert cli(capsys, *plan, "--accounts", str(tmp_path / "fleet.csv"))[0] == 0
+    apply = ["apply", saved, "-f", str(streams), *credentials(fake)]
+
+    status, out, err = cli(capsys, *apply, "--accounts", str(tmp_path / "one.csv"))
+
+    assert status == 1
+    assert out.splitlines()[-1] == "1 account: 1 changed (2 changes made), 0 unchanged, 0 failed"
+    assert err == (
+        "events-async: error: 1 account of the saved plan not among those selected, not "
+        f"applied: {second.sid}\n"
+    )
+    assert (len(first.sinks), len(second.sinks)) == (1, 0)
+
+    before = writes(fake)
+    status, out, err = cli(capsys, *apply)  # the parent: not in the plan at all
+
+    assert status == 1
+    assert f"Account {fake.account.sid}: failed" in out
+    assert "the saved plan has no plan for this account" in out
+    assert "2 accounts of the saved plan not among those selected, not applied: " in err
+    assert writes(fake) == before
+
+
+def test_a_saved_plan_of_the_whole_fleet_applied_shard_by_shard_misses_no_account(
+    fake: FakeEventsServer, streams: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    accounts = [fake.add_subaccount() for _ in range(2)]
+    while len({shard_number(a.sid, 2) for a in accounts}) < 2:
+        accounts.append(fake.add_subaccount())
+    (tmp_path / "fleet.csv").write_text(csv_of(accounts))
+    fleet = ["-f", str(streams), "--accounts", str(tmp_path / "fleet.csv"), *credentials(fake)]
+    saved = str(tmp_path / "plan.jsonl")
+    assert cli(capsys, "plan", *fleet, "--out", saved)[0] == 0
+
+    for index in (1, 2):
+        status, _, err = cli(capsys, "apply", saved, *fleet, "--shard", f"{index}/2")
+        assert (status, err) == (0, "")
+        assert all(len(a.sinks) == 1 for a in accounts if shard_number(a.sid, 2) <= index)
+    assert all(len(a.sinks) == 1 for a in accounts)
 
 
 def test_a_saved_plan_that_is_not_one_is_one_line_and_1(

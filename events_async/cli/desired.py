@@ -124,7 +124,7 @@ async def _apply(args: argparse.Namespace) -> int:
             totals.accounts, "applied", "an account being applied may be part-way (the "
             "next apply converges it), the others were not",
         )  # fmt: skip
-    missing = not_selected(expected or (), seen) if args.plan else []
+    missing = not_selected(expected or (), seen, args.shard) if args.plan else []
     return EXIT_FAILED if totals.failed or missing else 0
 
 
@@ -282,7 +282,8 @@ APPLY = Group(
             "plan, show the changes, ask, then make them; with a saved plan (PLAN, from "
             "plan --out), apply it without asking, refusing any account that changed "
             "since it was made (exit 0 all applied, 1 an account failed, was stale or "
-            "ambiguous, 2 usage or no --yes where it cannot ask)",
+            "ambiguous, or is in the plan but not selected, 2 usage or no --yes where it "
+            "cannot ask)",
             stopping(_apply),
             (
                 Arg(

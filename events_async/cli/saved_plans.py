@@ -1,6 +1,7 @@
 """Saved plans on disk: `plan --out PLAN` writes one JSON line per account as it is
 planned (schema `events_async.plan/1`, with its fingerprint); `apply PLAN` reads them
-back, and says which of the plan's accounts were not among those selected.
+back, and says which of the plan's accounts were not among those selected — not
+written to, exit 1; the others are applied, each only if it is as it was planned.
 
 A file that cannot be opened, written or read is a `Stop` naming it: exit 74 for
 output, 1 for a plan that cannot be read or is not one.
@@ -15,6 +16,7 @@ from typing import IO
 
 from .._text import counted
 from ..desired import AccountResult, SavedPlanError, read_saved_plan
+from ..fleet import Shard
 from .output import EXIT_OUTPUT
 from .stopping import Stop, error
 
@@ -52,9 +54,13 @@ def read_saved_plan_file(name: str) -> dict[str, str]:
         raise Stop(str(failed)) from None
 
 
-def not_selected(expected: Iterable[str], applied: set[str]) -> list[str]:
-    """The saved plan's accounts that the selection did not reach, said on stderr."""
-    missing = sorted(set(expected) - applied)
+def not_selected(expected: Iterable[str], applied: set[str], shard: Shard | None) -> list[str]:
+    """The saved plan's accounts that the selection did not reach, said on stderr (those
+    of other shards than `--shard`'s are not missing: each shard applies its own).
+
+    They are not written to, and make the apply's exit status 1; the selected accounts
+    the plan names were each applied, or refused, on their own fingerprint."""
+    missing = sorted(sid for sid in set(expected) - applied if shard is None or sid in shard)
     if missing:
         error(
             f"{counted(len(missing), 'account')} of the saved plan not among those "
