@@ -21,7 +21,7 @@ from events_async.fleet import shard_number
 from events_async.testing import FakeAccount, FakeEventsServer, Fault
 
 from .test_cli_fleet import ThreadedFake, csv_of
-from .test_cli_width import on_terminal
+from .test_cli_width import assert_reads_at, on_terminal
 
 DELIVERED = "com.twilio.messaging.message.delivered"
 FAILED = "com.twilio.messaging.message.failed"
@@ -654,6 +654,75 @@ def test_the_diff_reads_at_80_columns(
     assert max(len(line) for line in text.splitlines()) <= 80
     assert f"{DELIVERED} (latest)," in text  # a type's name and version stay together
     assert "1 account: 1 to change (2 changes), 0 unchanged, 0 failed" in text
+
+
+ARN = "arn:aws:kinesis:eu-west-1:111122223333:stream/twilio-events-of-the-storefronts"
+LONG = """
+[[sink]]
+description = "the orders webhook of every storefront in the European region"
+type = "webhook"
+destination = "https://hooks.example.com/eu/{account_sid}"
+
+[[sink]]
+description = "the event stream of every storefront in the European region"
+type = "kinesis"
+arn = "{ARN}"
+role_arn = "arn:aws:iam::111122223333:role/twilio-events"
+external_id = "ext-123"
+
+[[subscription]]
+description = "delivery receipts and failures of the storefronts' messages"
+sink = "the orders webhook of every storefront in the European region"
+types = ["com.twilio.messaging.message.delivered",
+         { type = "com.twilio.messaging.message.failed", schema_version = 2 }]
+
+[[subscription]]
+description = "the same receipts, streamed to the storefronts' data lake"
+sink = "the event stream of every storefront in the European region"
+types = ["com.twilio.messaging.message.delivered", "com.twilio.messaging.message.failed"]
+""".replace("{ARN}", ARN)
+"""Descriptions, destinations and subscription lines longer than 80 columns; an ARN longer
+than a line."""
+
+
+def test_plan_apply_and_export_wrap_every_line_at_80_columns_never_cut(
+    fake: FakeEventsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    (tmp_path / "long.toml").write_text(LONG)
+    file = ["-f", str(tmp_path / "long.toml"), *credentials(fake)]
+    piped = cli(capsys, "plan", *file)[1]  # in a pipe: one line each, the words to keep
+    assert max(len(line) for line in piped.splitlines()) > 100
+
+    planned = on_terminal(monkeypatch, 80, ["plan", *file])
+    applied = on_terminal(monkeypatch, 80, ["apply", "--yes", *file])
+    waiting = on_terminal(monkeypatch, 80, ["plan", *file])
+    exported = on_terminal(
+        monkeypatch, 80, ["export", "--out-dir", str(tmp_path), *credentials(fake)]
+    )
+
+    (kinesis,) = (s.sid for s in fake.account.sinks.values() if s.sink_type == "kinesis")
+    assert_reads_at(80, planned, [line for line in piped.splitlines() if ARN not in line])
+    assert '        "https://hooks.example.com/eu/' in planned  # a word that fits a line: whole
+    assert ARN in "".join(line.strip() for line in planned.splitlines())  # longer: split
+    assert_reads_at(80, applied, [
+        'subscription "the same receipts, streamed to the storefronts\' data lake" on the new '
+        'sink "the event stream of every storefront in the European region": '
+        f"{DELIVERED} (latest), {FAILED} (latest)",
+        f"sink {kinesis} awaits validation",
+        "1 account: 1 changed (3 changes made), 0 unchanged, 0 failed",
+    ])  # fmt: skip
+    assert f"    events-async sinks validate {kinesis} --test-id ID" in applied.splitlines()
+    assert_reads_at(80, waiting, [
+        "waiting: subscription \"the same receipts, streamed to the storefronts' data lake\" "
+        f"waits for sink {kinesis}'s validation",
+        "1 account: 0 to change (0 changes), 1 waiting for validation, 0 unchanged, 0 failed",
+    ])  # fmt: skip
+    assert_reads_at(80, exported, [f"1 account exported to {tmp_path}, 0 failed"])
+    assert exported.startswith(f"{fake.account.sid}  ")  # then its file, whole or split
+    assert f"{tmp_path}/{fake.account.sid}.toml" in "".join(exported.split())
+    for text in (planned, applied, waiting):  # a long line goes on indented under its start
+        assert any(line.startswith("      ") for line in text.splitlines())
 
 
 def test_the_commands_take_the_audits_fleet_flags_worded_for_them(

@@ -21,7 +21,7 @@ import sys
 
 import attrs
 
-from .._text import counted, printable
+from .._text import counted, printable, wrap
 from ..desired import FileError, StreamsFile, load_file
 from .audit import AUDIT
 from .desired_accounts import Target, opened
@@ -159,6 +159,11 @@ async def _ask(args: argparse.Namespace, target: Target, bar: ProgressBar) -> di
     return changing
 
 
+def _say(text: str, args: argparse.Namespace) -> None:
+    """A line of export's, wrapped to the terminal (the rest indented), never cut."""
+    print("\n".join(wrap(printable(text), width(args), "    ", first="")))
+
+
 async def _export(args: argparse.Namespace) -> int:
     check_fleet_options(args)
     if is_fleet(args) and not args.out_dir:
@@ -185,7 +190,7 @@ async def _export(args: argparse.Namespace) -> int:
                 continue
             bar.finish()
             shown = file.text if file.error is None else f"error: {file.error}"
-            print(f"{file.account_sid}  {printable(shown or '')}")
+            _say(f"{file.account_sid}  {shown or ''}", args)
 
     try:
         async with opened(args, None) as target:
@@ -193,7 +198,7 @@ async def _export(args: argparse.Namespace) -> int:
     finally:
         bar.finish()
     if directory is not None and not args.json:
-        print(f"{counted(done, 'account')} exported to {directory}, {failed} failed")
+        _say(f"{counted(done, 'account')} exported to {directory}, {failed} failed", args)
     if stopped:
         return interrupted(done, "exported")
     return EXIT_FAILED if failed else 0

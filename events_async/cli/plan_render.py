@@ -171,12 +171,12 @@ class Totals:
     def line(self, *, interrupted: bool = False) -> str:
         """`3 accounts: 2 to change (5 changes), 1 unchanged, 0 failed` (and `1 waiting
         for validation` before `unchanged` when an account is)."""
-        verb = "changed" if self.applied else "to change"
-        made = " made" if self.applied else ""
-        waiting = f"{self.waiting} waiting for{KEEP}validation, " if self.waiting else ""
-        text = (
-            f"{counted(self.accounts, 'account', KEEP)}: {self.changing} {verb} "
+        verb = "changed" if self.applied else f"to{KEEP}change"
+        made = f"{KEEP}made" if self.applied else ""
+        waiting = f"{self.waiting}{KEEP}waiting{KEEP}for{KEEP}validation, " if self.waiting else ""
+        text = (  # each count stays on a line with what it counts
+            f"{counted(self.accounts, 'account', KEEP)}: {self.changing}{KEEP}{verb} "
             f"({counted(self.changes, 'change', KEEP)}{made}), {waiting}"
-            f"{self.unchanged} unchanged, {self.failed} failed"
+            f"{self.unchanged}{KEEP}unchanged, {self.failed}{KEEP}failed"
         )
         return text + (" (interrupted)" if interrupted else "")
