@@ -62,12 +62,15 @@ if TYPE_CHECKING:
         SubscribedEventsManager,
         SubscriptionsManager,
     )
+    from .transport import AiohttpTransport, AsyncTransport, MockTransport, Request, Response
 
 __all__ = [
     "Account",
     "AccountStatus",
+    "AiohttpTransport",
     "ApiError",
     "AsyncPaginator",
+    "AsyncTransport",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -81,6 +84,7 @@ __all__ = [
     "FindingCode",
     "InvalidRequestError",
     "KinesisSinkConfiguration",
+    "MockTransport",
     "NotFoundError",
     "Page",
     "PageMeta",
@@ -89,6 +93,8 @@ __all__ = [
     "PermissionDeniedError",
     "ProbeTimeoutError",
     "RateLimitError",
+    "Request",
+    "Response",
     "ResponseDecodeError",
     "Schema",
     "SchemaVersion",
@@ -169,6 +175,11 @@ _HOMES = {
     "SinksManager": ".resources",
     "SubscribedEventsManager": ".resources",
     "SubscriptionsManager": ".resources",
+    "AiohttpTransport": ".transport",
+    "AsyncTransport": ".transport",
+    "MockTransport": ".transport",
+    "Request": ".transport",
+    "Response": ".transport",
 }
 
 __getattr__ = lazy_exports(__name__, _HOMES)

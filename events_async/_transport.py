@@ -1,14 +1,14 @@
-"""One HTTP request to the Events API, end to end.
+"""The policy over a transport: what happens around each request the client sends.
 
-URL, auth header, form body, timeouts and the total deadline, concurrency cap, retries,
-the shared rate-limit gate, the body cap, status → error, JSON decode. It knows no
-models: it returns decoded JSON objects.
+Each concern is one small piece: the origin check (`_check_origin`), the request as sent
+(`_build`), the limiters (the client's own cap, the rate-limit gate, a cap shared with
+other clients: `_attempt`), the answer as it came (`_received`: logged, its size checked),
+what a failure means (`_failure_of`), what an error answer means (`_judge`), and whether
+to go again (`_retry_delay`). The transport below only moves bytes
+(`events_async.transport`); this module knows no models: it returns decoded JSON objects.
 
-The library's behaviour does not depend on how an injected session was built: each
-request sets its own headers, turns off the session's `raise_for_status`, redirects and
-default auth, drops the session's cookies, and owns every resend (aiohttp's silent
-resend of an idempotent request on a dropped keep-alive connection is refused, so
-`max_retries=0` means exactly one attempt on the wire).
+A DELETE answered 404 after an earlier attempt may have reached the server counts as
+done: that attempt deleted it. `max_retries=0` means exactly one attempt on the wire.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import logging
 import random
 import re
 import sys
-import weakref
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -27,22 +26,25 @@ import aiohttp
 from yarl import URL
 
 from . import _retry
-from ._responses import Answer, api_error, decode_success, read_capped
-from ._settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_SIZE
+from ._responses import api_error, decode_success
+from ._settings import DEFAULT_MAX_RESPONSE_BYTES
 from .errors import (
     ClientClosedError,
     EventsError,
     EventsTimeoutError,
     InvalidRequestError,
+    ResponseDecodeError,
     TransportError,
 )
+from .transport import AiohttpTransport, AsyncTransport, Request, Response, new_session
 
-__all__ = ["Params", "Transport", "new_session", "path_segment"]
+__all__ = ["Params", "Policy", "RateLimitGate", "new_session", "path_segment"]
 
 logger = logging.getLogger("events_async")
 
 Params = Sequence[tuple[str, str]]
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+\Z")
+_FORM = "application/x-www-form-urlencoded"
 
 
 def path_segment(value: str) -> str:
@@ -63,167 +65,106 @@ def path_segment(value: str) -> str:
         raise InvalidRequestError("a path parameter is not valid Unicode") from None
 
 
-class _OneSend:
-    """Per-attempt aiohttp middleware: our credentials on the wire, no cookies, no resend."""
+class RateLimitGate:
+    """After a 429 with `Retry-After`, every request of the client waits until the pause
+    ends, plus a random share of a spread so they do not all resume at once."""
 
-    __slots__ = ("_authorization", "_sent")
+    __slots__ = ("resume_at", "spread")
 
-    def __init__(self, authorization: str) -> None:
-        self._authorization = authorization
-        self._sent = False
+    def __init__(self) -> None:
+        self.resume_at = 0.0  # loop time; 0: never paused
+        self.spread = 0.0
 
-    async def __call__(
-        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        if self._sent:  # aiohttp resending on a stale keep-alive connection: ours to decide
-            raise aiohttp.ServerDisconnectedError("connection dropped; resend left to retries")
-        self._sent = True
-        headers = request.headers
-        headers["Authorization"] = self._authorization
-        headers.pop("Cookie", None)
-        return await handler(request)
+    async def wait(self) -> None:
+        """Hold this request until the pause, plus its share of the spread, ends."""
+        loop = asyncio.get_running_loop()
+        share = random.random()
+        # A loop, not an Event: another 429 may push the resume time further while we wait.
+        while (delay := self.resume_at + share * self.spread - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(delay)
+
+    def pause_all(self, seconds: float) -> None:
+        """Hold every request for `seconds` from now (a later end always wins)."""
+        resume_at = asyncio.get_running_loop().time() + seconds
+        if resume_at > self.resume_at:
+            self.resume_at = resume_at
+            self.spread = _retry.gate_spread(seconds)
+            logger.debug("rate limited: pausing every request for %.2fs", seconds)
 
 
-_OWN_SESSIONS: weakref.WeakSet[aiohttp.ClientSession] = weakref.WeakSet()
-"""Sessions the library made: no cookie jar, no default auth, middlewares or resend."""
+class Policy:
+    """Sends requests through one transport under the client's rules, in one event loop.
 
-
-def new_session(pool_size: int = DEFAULT_POOL_SIZE) -> aiohttp.ClientSession:
-    """A session as the library wants one, made in the running loop.
-
-    No cookie jar (no account's cookies reach another), and aiohttp's silent resend of
-    an idempotent request on a dropped keep-alive connection is off: resends are ours.
-    Requests on it need no per-attempt middleware, which saves a tenth of a request's CPU.
+    `max_concurrency` caps this client's requests in flight (None: the transport's pool
+    size, if it has one); `limiter` is a cap shared with other clients, held by each
+    attempt while it is on the wire (never while it waits at the rate-limit gate).
     """
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=pool_size), cookie_jar=aiohttp.DummyCookieJar()
-    )
-    if hasattr(session, "_retry_connection"):  # private in aiohttp; without it, keep the guard
-        session._retry_connection = False
-        _OWN_SESSIONS.add(session)
-    return session
-
-
-class Transport:
-    """Sends requests on one aiohttp session, owned or injected, in one event loop."""
 
     def __init__(
         self,
+        transport: AsyncTransport,
         *,
         base_url: URL,
         authorization: str,
         user_agent: str,
-        timeout: aiohttp.ClientTimeout,
         max_retries: int,
         max_concurrency: int | None,
-        session: aiohttp.ClientSession | None,
+        limiter: asyncio.Semaphore | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        self.transport = transport
         self.base_url = base_url
         self.origin = base_url.origin()
+        self.limiter = limiter
         self._base = str(base_url)
         self._authorization = authorization
-        self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
-        self._timeout = timeout
+        self._headers = {
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+            "Authorization": authorization,
+        }
+        self._form_headers = {**self._headers, "Content-Type": _FORM}
         self._max_retries = max_retries
         self._max_concurrency = max_concurrency
         self._max_response_bytes = max_response_bytes
-        self._session = session
-        self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
-        self._slots: asyncio.Semaphore | None = None  # made with the session
-        self.shared_slots: asyncio.Semaphore | None = None  # a cap shared with other clients
-        self._own_clean_session = False  # made by new_session: no per-attempt middleware
-        self._resume_at = 0.0
-        self._gate_spread = 0.0
+        self._slots: asyncio.Semaphore | None = None  # made in the loop, with the gate
+        self._gate = RateLimitGate()
 
     def __repr__(self) -> str:
-        return f"<Transport {self.base_url}>"
+        return f"<Policy {self.base_url} over {type(self.transport).__name__}>"
 
     @property
     def closed(self) -> bool:
         """True once `close()` has run."""
         return self._closed
 
+    # Kept while events_async/_fleet_run.py sets it: the public way is `limiter=`.
+    @property
+    def shared_slots(self) -> asyncio.Semaphore | None:
+        """The cap shared with other clients (`limiter`); an old name, kept for now."""
+        return self.limiter
+
+    @shared_slots.setter
+    def shared_slots(self, value: asyncio.Semaphore | None) -> None:
+        self.limiter = value
+
+    @property
+    def _session(self) -> aiohttp.ClientSession | None:
+        """The default transport's session; kept while tests read it here (issue 20)."""
+        transport = self.transport
+        return transport.session if isinstance(transport, AiohttpTransport) else None
+
     def url_for(self, *segments: str) -> URL:
         """An absolute URL under the base URL; each segment encoded as one path segment."""
-        path = "/".join([path_segment(segment) for segment in segments])
+        path = "/".join(map(path_segment, segments))
         return URL(f"{self._base}/{path}", encoded=True)
 
     async def close(self) -> None:
-        """Close the session if this transport created it; safe to call twice."""
+        """Refuse every request from now on; safe to call twice (the transport is the
+        owner's to close)."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session and not session.closed:
-            if self._loop is asyncio.get_running_loop():
-                await session.close()
-            else:
-                _abandon(session)
-
-    def _open_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise ClientClosedError("the EventsClient is closed; create a new one")
-        loop = asyncio.get_running_loop()
-        session = self._session
-        if self._loop is not loop:
-            if self._loop is not None:
-                session = self._move_to(loop)
-            self._loop = loop
-        if session is None:
-            session = self._session = new_session()
-        if self._slots is None:
-            # The header goes in the request's own headers (what mocks see) unless the
-            # session has a default auth, which aiohttp refuses to combine with one; the
-            # per-attempt middleware sets it on the wire either way.
-            if session.auth is None:
-                self._headers["Authorization"] = self._authorization
-            self._own_clean_session = session in _OWN_SESSIONS
-            size = self._max_concurrency
-            if size is None:
-                limit = session.connector.limit if session.connector is not None else 0
-                size = limit or sys.maxsize  # a pool without limit: no cap either
-            self._slots = asyncio.Semaphore(size)
-        return session
-
-    def _move_to(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession | None:
-        """Start over in a new event loop once the old one is closed (a second
-        `asyncio.run`): the old session's sockets are closed, a new session made later."""
-        old_loop, session = self._loop, self._session
-        if not self._owns_session or (old_loop is not None and not old_loop.is_closed()):
-            raise ClientClosedError(
-                "this EventsClient's session belongs to another event loop; "
-                "create one client per event loop"
-            )
-        if session is not None:
-            _abandon(session)
-        logger.debug("event loop changed: starting a new session")
-        self._session = self._slots = None
-        self._resume_at = self._gate_spread = 0.0
-        return None
-
-    async def _wait_for_gate(self) -> None:
-        """Hold this request until the rate-limit pause, plus its share of the spread, ends."""
-        loop = asyncio.get_running_loop()
-        share = random.random()
-        # A loop, not an Event: another 429 may push the resume time further while we wait.
-        while (delay := self._resume_at + share * self._gate_spread - loop.time()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(delay)
-
-    def _pause_all(self, seconds: float) -> None:
-        resume_at = asyncio.get_running_loop().time() + seconds
-        if resume_at > self._resume_at:
-            self._resume_at = resume_at
-            self._gate_spread = _retry.gate_spread(seconds)
-            logger.debug("rate limited: pausing every request for %.2fs", seconds)
-
-    def _check_origin(self, url: URL) -> None:
-        if (
-            url.scheme != self.origin.scheme
-            or url.host != self.origin.host
-            or (url.port != self.origin.port)
-        ):
-            raise InvalidRequestError(f"{url.origin()} is not the client's origin")
 
     async def request(
         self,
@@ -233,130 +174,145 @@ class Transport:
         params: Params | None = None,
         form: Params | None = None,
     ) -> dict[str, Any] | None:
-        """Send one request, with retries; the decoded JSON object, or None for 204.
-
-        A DELETE answered 404 after an earlier attempt may have reached the server (it
-        timed out or its connection dropped) counts as done: that attempt deleted it.
-        """
-        session = self._open_session()
-        slots = self._slots
-        assert slots is not None
+        """Send one request, with retries; the decoded JSON object, or None for 204."""
         self._check_origin(url)
-        if params:
-            url = url.extend_query(params)
-        headers = self._headers
-        body: bytes | None = None
-        if form is not None:
-            body = urlencode(form).encode()
-            headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        request = self._build(method, url, params, form)
+        url = request.url
         retries = 0
         may_have_acted = False  # an earlier attempt may have reached the server
         while True:
             status: int | None = None
             retry_after: float | None = None
-            failure: _retry.Failure
-            error: EventsError
             try:
-                async with slots:
-                    if self._resume_at:  # set by the first 429 with Retry-After
-                        await self._wait_for_gate()
-                    shared = self.shared_slots
-                    if shared is None:
-                        answer = await self._send(session, method, url, headers, body)
-                    else:  # taken after our own gate: a paused client holds none of it
-                        async with shared:
-                            answer = await self._send(session, method, url, headers, body)
-            except aiohttp.ConnectionTimeoutError as exc:
-                failure, error = _retry.Failure.CONNECT, _timeout_error(method, url, exc)
-            except aiohttp.ClientConnectorError as exc:
-                failure, error = _retry.Failure.CONNECT, _connection_error(method, url, exc)
-            except asyncio.TimeoutError as exc:
-                failure, error = _retry.Failure.TIMEOUT, _timeout_error(method, url, exc)
-            except aiohttp.ClientError as exc:
-                failure, error = _retry.Failure.DISCONNECT, _connection_error(method, url, exc)
+                response = await self._attempt(request)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                failure, error = _failure_of(exc, method, url)
+                may_have_acted = may_have_acted or failure is not _retry.Failure.CONNECT
             else:
-                status = answer.status
+                status = self._received(request, response)
                 if 200 <= status < 300:
-                    return decode_success(answer, method, url)
+                    return decode_success(response, method, url)
                 if status == 404 and method == "DELETE" and may_have_acted:
                     logger.debug("%s %s: 404 after a lost answer: already deleted", method, url)
                     return None
-                retry_after = _retry.parse_retry_after(answer.retry_after)
-                failure, error = _retry.Failure.STATUS, api_error(answer, method, url, retry_after)
-                if status == 429 and retry_after:
-                    self._pause_all(retry_after)
-            if failure is _retry.Failure.TIMEOUT or failure is _retry.Failure.DISCONNECT:
-                may_have_acted = True
-            if retries >= self._max_retries or not _retry.should_retry(method, failure, status):
-                if retries:
-                    logger.debug(
-                        "%s %s: giving up after %d retries: %s", method, url, retries, error
-                    )
-                raise error
+                failure = _retry.Failure.STATUS
+                retry_after, error = self._judge(response, method, url)
+            delay = self._retry_delay(method, url, failure, status, retry_after, retries, error)
             retries += 1
-            delay = retry_after if retry_after is not None else _retry.backoff_delay(retries)
-            logger.debug(
-                "%s %s: retry %d of %d in %.2fs after %s",
-                method,
-                url,
-                retries,
-                self._max_retries,
-                delay,
-                error,
-            )
             await asyncio.sleep(delay)
 
-    async def _send(
+    def _check_origin(self, url: URL) -> None:
+        """Only the configured origin ever sees the credentials."""
+        origin = self.origin
+        if url.scheme != origin.scheme or url.host != origin.host or url.port != origin.port:
+            raise InvalidRequestError(f"{url.origin()} is not the client's origin")
+
+    def _build(self, method: str, url: URL, params: Params | None, form: Params | None) -> Request:
+        """The request as it goes on the wire: query, headers, url-encoded form."""
+        if params:
+            url = url.extend_query(params)
+        if form is None:
+            return Request(method, url, self._headers)
+        return Request(method, url, self._form_headers, urlencode(form).encode())
+
+    async def _attempt(self, request: Request) -> Response:
+        """One attempt: the client's cap, then the gate, then the shared cap, then the wire."""
+        if self._loop is not asyncio.get_running_loop():
+            self._enter_loop()
+        slots = self._slots
+        assert slots is not None
+        send = self.transport.handle_async_request
+        async with slots:
+            if self._gate.resume_at:  # set by the first 429 with Retry-After
+                await self._gate.wait()
+            if self._closed:  # closed while this request waited
+                raise ClientClosedError(
+                    f"{request.method} {request.url}: the EventsClient or its session is closed"
+                )
+            shared = self.limiter
+            if shared is None:
+                return await send(request)
+            async with shared:  # taken after the gate: a paused client holds none of it
+                return await send(request)
+
+    def _received(self, request: Request, response: Response) -> int:
+        """Log the answer; its status. A body over the cap (from a transport that did not
+        read under it) is a `ResponseDecodeError`."""
+        status = response.status
+        logger.debug("%s %s -> %d", request.method, request.url, status)
+        if len(response.body) > self._max_response_bytes:
+            raise ResponseDecodeError(
+                f"{request.method} {request.url} returned a body over the "
+                f"{self._max_response_bytes}-byte limit (HTTP {status}); "
+                "raise max_response_bytes if this is expected",
+                status=status,
+            )
+        return status
+
+    def _enter_loop(self) -> None:
+        """Limiters for the running loop. A move is allowed only once the old loop is
+        closed (a second `asyncio.run`): the cap and the gate start over."""
+        if self._closed:
+            raise ClientClosedError("the EventsClient is closed; create a new one")
+        loop = asyncio.get_running_loop()
+        old = self._loop
+        if old is not None and not old.is_closed():
+            raise ClientClosedError(
+                "this EventsClient's session belongs to another event loop; "
+                "create one client per event loop"
+            )
+        self._loop = loop
+        size = self._max_concurrency
+        if size is None:
+            size = getattr(self.transport, "pool_size", None) or sys.maxsize
+        self._slots = asyncio.Semaphore(size)
+        self._gate = RateLimitGate()
+
+    def _judge(self, response: Response, method: str, url: URL) -> tuple[float | None, EventsError]:
+        """A non-2xx answer: its `Retry-After` (seconds) and its error; a 429 that names a
+        pause holds every request of the client."""
+        retry_after = _retry.parse_retry_after(response.retry_after)
+        if response.status == 429 and retry_after:
+            self._gate.pause_all(retry_after)
+        return retry_after, api_error(response, method, url, retry_after)
+
+    def _retry_delay(
         self,
-        session: aiohttp.ClientSession,
         method: str,
         url: URL,
-        headers: dict[str, str],
-        body: bytes | None,
-    ) -> Answer:
-        if self._closed or session.closed:
-            raise ClientClosedError(f"{method} {url}: the EventsClient or its session is closed")
-        try:
-            async with session.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-                raise_for_status=False,
-                middlewares=() if self._own_clean_session else (_OneSend(self._authorization),),
-            ) as response:
-                raw = await read_capped(response, self._max_response_bytes, method, url)
-                status = response.status
-                logger.debug("%s %s -> %d", method, url, status)
-                retry_after = None if status < 300 else response.headers.get("Retry-After")
-                return Answer(status, retry_after, raw)
-        except RuntimeError as exc:
-            if session.closed:  # closed under us, between our check and aiohttp's
-                raise ClientClosedError(f"{method} {url}: the session was closed") from exc
-            raise
+        failure: _retry.Failure,
+        status: int | None,
+        retry_after: float | None,
+        retries: int,
+        error: EventsError,
+    ) -> float:
+        """How long to wait before the next attempt; raises `error` when there is none."""
+        if retries >= self._max_retries or not _retry.should_retry(method, failure, status):
+            if retries:
+                logger.debug("%s %s: giving up after %d retries: %s", method, url, retries, error)
+            raise error
+        delay = retry_after if retry_after is not None else _retry.backoff_delay(retries + 1)
+        logger.debug(
+            "%s %s: retry %d of %d in %.2fs after %s",
+            method,
+            url,
+            retries + 1,
+            self._max_retries,
+            delay,
+            error,
+        )
+        return delay
 
 
-def _abandon(session: aiohttp.ClientSession) -> None:
-    """Drop a session whose event loop is closed, without awaiting anything.
-
-    Neither aiohttp nor asyncio can close a transport once its loop is closed (closing
-    schedules a callback on that loop), so the pooled sockets are closed here directly;
-    otherwise each would warn of being unclosed when collected. This reaches into private
-    attributes (`_conns`, `_sock`) and does nothing where they are missing.
-    """
-    connector = session.connector
-    pool: dict[Any, Any] = getattr(connector, "_conns", {})
-    for entries in list(pool.values()):
-        for protocol, _ in entries:
-            transport = getattr(protocol, "transport", None)
-            sock = getattr(transport, "_sock", None)
-            if sock is not None:
-                sock.close()
-                transport._sock = None  # type: ignore[union-attr]
-    pool.clear()
-    session.detach()
+def _failure_of(exc: BaseException, method: str, url: URL) -> tuple[_retry.Failure, EventsError]:
+    """What a transport's exception means for a retry, and the error it becomes."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return _retry.Failure.CONNECT, _timeout_error(method, url, exc)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _retry.Failure.CONNECT, _connection_error(method, url, exc)
+    if isinstance(exc, asyncio.TimeoutError):
+        return _retry.Failure.TIMEOUT, _timeout_error(method, url, exc)
+    return _retry.Failure.DISCONNECT, _connection_error(method, url, exc)
 
 
 def _connection_error(method: str, url: URL, exc: BaseException) -> TransportError:

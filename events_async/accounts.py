@@ -13,8 +13,9 @@ subaccount it owns, each with its own auth token; pages link to the next by a re
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -22,11 +23,11 @@ from yarl import URL
 
 from ._convert import structure_list
 from ._settings import DEFAULT_MAX_RESPONSE_BYTES, base_url_for, credentials_for
-from ._validate import check_positive_int
 from .client import TwilioApiClient
 from .errors import InvalidRequestError, ResponseDecodeError
-from .models import Account, AccountStatus
-from .pagination import MAX_PAGE_SIZE, advanced, next_page
+from .models import Account, AccountStatus, Page, PageMeta
+from .pagination import MAX_PAGE_SIZE, AsyncPaginator, page_size_for
+from .transport import AsyncTransport
 
 __all__ = [
     "ACCOUNTS_BASE_URL",
@@ -34,6 +35,7 @@ __all__ = [
     "Account",
     "AccountStatus",
     "AccountsClient",
+    "AccountsPageFormat",
 ]
 
 ACCOUNTS_BASE_URL = "https://api.twilio.com"
@@ -59,13 +61,63 @@ def _status_value(status: AccountStatus | str | None) -> str | None:
         ) from None
 
 
+class AccountsPageFormat:
+    """The 2010 Accounts API's pages: `{"accounts": [...], "page", "page_size", "uri",
+    "next_page_uri", ...}`. Keeps only accounts in `status` (None: all) and, with
+    `owned_by`, only the subaccounts that account owns (itself left out)."""
+
+    link_name = "next_page_uri"
+    model = Account
+
+    def __init__(self, status: str | None, owned_by: str | None = None) -> None:
+        self.status = status
+        self.owned_by = owned_by
+
+    def read(self, data: dict[str, Any] | None, url: URL, wanted: int | None) -> Page[Account]:
+        """The page's accounts that pass the filters (no more than `wanted`), and its
+        links as a `PageMeta`."""
+        if data is None or not isinstance(data.get("accounts"), list):
+            raise ResponseDecodeError(f"GET {url} returned a page without an accounts list")
+        link = data.get("next_page_uri")
+        if link is not None and not isinstance(link, str):
+            raise ResponseDecodeError(f"GET {url} returned a next_page_uri that is not text")
+        accounts = [a for a in structure_list(data["accounts"], Account) if self._keeps(a)]
+        if wanted is not None:
+            del accounts[wanted:]
+        meta = PageMeta(
+            page=_number(data.get("page")),
+            page_size=_number(data.get("page_size")),
+            first_page_url=_text(data.get("first_page_uri")),
+            previous_page_url=_text(data.get("previous_page_uri")),
+            url=_text(data.get("uri")),
+            next_page_url=link,
+            key="accounts",
+        )
+        return Page(items=accounts, meta=meta)
+
+    def _keeps(self, account: Account) -> bool:
+        if self.status is not None and account.status != self.status:
+            return False
+        owner = self.owned_by
+        return owner is None or (account.is_subaccount and account.sid != owner)
+
+
+def _number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class AccountsClient(TwilioApiClient):
     """A client of Twilio's 2010 Accounts API, for listing a parent's subaccounts.
 
-    Credentials, `session`, `timeout`, `max_retries`, `max_concurrency` and
-    `max_response_bytes` are as for `EventsClient` (the same environment variables fill
-    what no argument gave). `base_url` defaults to `EVENTS_ASYNC_ACCOUNTS_BASE_URL`, then
-    `https://api.twilio.com`; a fake serves it at its own origin.
+    Credentials, `session`, `timeout`, `max_retries`, `max_concurrency`,
+    `max_response_bytes`, `transport` and `limiter` are as for `EventsClient` (the same
+    environment variables fill what no argument gave). `base_url` defaults to
+    `EVENTS_ASYNC_ACCOUNTS_BASE_URL`, then `https://api.twilio.com`; a fake serves it at
+    its own origin.
     """
 
     def __init__(
@@ -81,6 +133,8 @@ class AccountsClient(TwilioApiClient):
         max_retries: int = 2,
         max_concurrency: int | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: AsyncTransport | None = None,
+        limiter: asyncio.Semaphore | None = None,
     ) -> None:
         super().__init__(
             credentials_for(account_sid, auth_token, api_key, api_secret, os.environ),
@@ -90,70 +144,44 @@ class AccountsClient(TwilioApiClient):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            transport=transport,
+            limiter=limiter,
         )
 
     def list(
         self,
         *,
         status: AccountStatus | str | None = AccountStatus.ACTIVE,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> AsyncIterator[Account]:
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Account]:
         """Every account these credentials see (the parent and its subaccounts), lazily.
 
         `status` keeps only accounts in that standing (None: all); it is sent as the
-        `Status` filter and checked again on what comes back.
+        `Status` filter and checked again on what comes back. `PageSize` is `page_size`,
+        else `min(limit, 1000)`, else 1000; `limit` stops after that many accounts.
         """
-        wanted = _status_value(status)
-        check_positive_int(page_size, "page_size", MAX_PAGE_SIZE)
-        params = [("PageSize", str(page_size))]
-        if wanted is not None:
-            params.insert(0, ("Status", wanted))
-        url = self._transport.url_for("2010-04-01", "Accounts.json").extend_query(params)
-        return self._accounts(url, wanted)
+        return self._listing(_status_value(status), None, page_size, limit)
 
     def subaccounts(
         self,
         *,
         status: AccountStatus | str | None = AccountStatus.ACTIVE,
         include_parent: bool = False,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> AsyncIterator[Account]:
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Account]:
         """The subaccounts the signed-in account owns (and itself first, with
         `include_parent`). Signed in as a subaccount, there are none."""
-        listed = self.list(status=status, page_size=page_size)
-        return listed if include_parent else self._owned(listed)
+        owned_by = None if include_parent else self.account_sid
+        return self._listing(_status_value(status), owned_by, page_size, limit)
 
-    async def _owned(self, listed: AsyncIterator[Account]) -> AsyncIterator[Account]:
-        async for account in listed:
-            if account.is_subaccount and account.sid != self.account_sid:
-                yield account
-
-    async def _accounts(self, url: URL, status: str | None) -> AsyncIterator[Account]:
-        seen: set[URL] = set()
-        last_page: int | None = None
-        next_url: URL | None = url
-        while next_url is not None:
-            seen.add(next_url)
-            data = await self._transport.request("GET", next_url)
-            accounts, page, link = _read_page(data, next_url)
-            last_page = advanced(next_url, page, last_page)
-            for account in accounts:
-                if status is None or account.status == status:
-                    yield account
-            next_url = (
-                None
-                if not link
-                else next_page(link, next_url, self._transport.origin, seen, "next_page_uri")
-            )
-
-
-def _read_page(data: dict[str, Any] | None, url: URL) -> tuple[list[Account], int | None, Any]:
-    """One page's accounts, its page number and its `next_page_uri`."""
-    if data is None or not isinstance(data.get("accounts"), list):
-        raise ResponseDecodeError(f"GET {url} returned a page without an accounts list")
-    page = data.get("page")
-    link = data.get("next_page_uri")
-    if link is not None and not isinstance(link, str):
-        raise ResponseDecodeError(f"GET {url} returned a next_page_uri that is not text")
-    number = page if isinstance(page, int) and not isinstance(page, bool) else None
-    return structure_list(data["accounts"], Account), number, link
+    def _listing(
+        self, status: str | None, owned_by: str | None, page_size: int | None, limit: int | None
+    ) -> AsyncPaginator[Account]:
+        size = page_size_for(page_size, limit) or MAX_PAGE_SIZE
+        params = [("PageSize", str(size))]
+        if status is not None:
+            params.insert(0, ("Status", status))
+        url = self._url_for("2010-04-01", "Accounts.json")
+        return self._paginate(url, params, AccountsPageFormat(status, owned_by), limit=limit)

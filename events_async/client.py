@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import platform
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -17,18 +18,21 @@ from ._settings import (
     Credentials,
     base_url_for,
     credentials_for,
-    timeout_for,
 )
-from ._transport import Transport
+from ._transport import Params, Policy
 from ._validate import check_positive_int, check_wire_text
 from ._version import __version__
 from .errors import InvalidRequestError
+from .pagination import AsyncPaginator, PageFormat
 from .resources import EventTypesManager, SchemasManager, SinksManager, SubscriptionsManager
+from .transport import AiohttpTransport, AsyncTransport
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["DEFAULT_BASE_URL", "EventsClient", "TwilioApiClient"]
+
+T = TypeVar("T")
 
 
 USER_AGENT = (
@@ -49,8 +53,9 @@ def _basic_authorization(credentials: Credentials) -> str:
 
 
 class TwilioApiClient:
-    """What every client of a Twilio API shares: credentials, one transport, its session's
-    lifecycle (`close()`, `async with`). See `EventsClient` for the options."""
+    """What every client of a Twilio API shares: credentials, the policy over one
+    transport, and its lifecycle (`close()`, `async with`). See `EventsClient` for the
+    options. Subclasses send their requests with `_url_for`, `_request` and `_paginate`."""
 
     def __init__(
         self,
@@ -62,6 +67,8 @@ class TwilioApiClient:
         max_retries: int,
         max_concurrency: int | None,
         max_response_bytes: int,
+        transport: AsyncTransport | None = None,
+        limiter: asyncio.Semaphore | None = None,
     ) -> None:
         authorization = _basic_authorization(credentials)
         self.account_sid = credentials.account_sid
@@ -72,16 +79,28 @@ class TwilioApiClient:
             )
         if max_concurrency is not None:
             check_positive_int(max_concurrency, "max_concurrency")
+        if limiter is not None and not isinstance(limiter, asyncio.Semaphore):
+            raise InvalidRequestError.for_param(
+                "limiter", f"must be an asyncio.Semaphore or None, got {type(limiter).__name__}"
+            )
+        max_response_bytes = check_positive_int(max_response_bytes, "max_response_bytes")
         self.base_url = str(base_url)
-        self._transport = Transport(
+        self._owns_transport = transport is None
+        if transport is None:
+            transport = AiohttpTransport(
+                session, timeout=timeout, max_response_bytes=max_response_bytes
+            )
+        else:
+            _check_transport(transport, session, timeout)
+        self._policy = Policy(
+            transport,
             base_url=base_url,
             authorization=authorization,
             user_agent=USER_AGENT,
-            timeout=timeout_for(timeout),
             max_retries=max_retries,
             max_concurrency=max_concurrency,
-            session=session,
-            max_response_bytes=check_positive_int(max_response_bytes, "max_response_bytes"),
+            limiter=limiter,
+            max_response_bytes=max_response_bytes,
         )
 
     def __repr__(self) -> str:
@@ -89,16 +108,53 @@ class TwilioApiClient:
         return f"<{type(self).__name__} {who} at {self.base_url}>"
 
     @property
+    def transport(self) -> AsyncTransport:
+        """The transport requests go through: the one given as `transport=`, else the
+        client's own `AiohttpTransport`."""
+        return self._policy.transport
+
+    @property
+    def limiter(self) -> asyncio.Semaphore | None:
+        """The cap on requests in flight shared with other clients (`limiter=`), or None."""
+        return self._policy.limiter
+
+    @property
+    def _transport(self) -> Policy:
+        """The policy under its old name, kept while fleet code and tests reach for it
+        (issue 20): `limiter=` and `transport` are the public ways."""
+        return self._policy
+
+    @property
     def closed(self) -> bool:
         """True once the client has been closed."""
-        return self._transport.closed
+        return self._policy.closed
+
+    def _url_for(self, *segments: str) -> URL:
+        """For subclasses: an absolute URL under the base URL, a path segment each."""
+        return self._policy.url_for(*segments)
+
+    async def _request(
+        self, method: str, url: URL, *, params: Params | None = None, form: Params | None = None
+    ) -> dict[str, Any] | None:
+        """For subclasses: one request under the client's policy; its JSON object."""
+        return await self._policy.request(method, url, params=params, form=form)
+
+    def _paginate(
+        self, url: URL, params: Params, page_format: PageFormat[T], *, limit: int | None = None
+    ) -> AsyncPaginator[T]:
+        """For subclasses: a paginator over a list at `url`, read as `page_format` says."""
+        return AsyncPaginator(self._policy, url, params, page_format, limit=limit)
 
     async def close(self) -> None:
-        """Close the session the client created (an injected one is left open).
+        """Close the session the client created (an injected session or transport is left
+        open).
 
         Safe to call more than once; the client cannot be used afterwards.
         """
-        await self._transport.close()
+        await self._policy.close()
+        transport = self._policy.transport
+        if self._owns_transport and isinstance(transport, AiohttpTransport):
+            await transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -110,6 +166,20 @@ class TwilioApiClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _check_transport(transport: object, session: object, timeout: object) -> None:
+    """A transport given with options only the default transport takes is a mistake."""
+    if not callable(getattr(transport, "handle_async_request", None)):
+        raise InvalidRequestError.for_param(
+            "transport",
+            f"must have an async handle_async_request(request), got {type(transport).__name__}",
+        )
+    for name, value in (("session", session), ("timeout", timeout)):
+        if value is not None:
+            raise InvalidRequestError.for_param(
+                name, "configures the default transport; give it to the transport instead"
+            )
 
 
 class EventsClient(TwilioApiClient):
@@ -149,6 +219,13 @@ class EventsClient(TwilioApiClient):
     attempt on the wire). `max_concurrency` caps requests in flight (None: the connection
     pool's size). `max_response_bytes` caps each response body, counted after
     decompression (default 32 MiB); a larger body raises `ResponseDecodeError`.
+
+    `transport` replaces the default `AiohttpTransport` (see `events_async.transport`:
+    `MockTransport(handler)` for tests, `FakeEventsServer.transport()` for the fake in
+    process); `session` and `timeout` configure the default one, so they cannot come with
+    it. An injected transport is never closed here. `limiter` is a cap on requests in
+    flight shared with other clients (an `asyncio.Semaphore`): each attempt holds one of
+    its slots while it is on the wire, never while it waits out a rate limit.
     """
 
     def __init__(
@@ -166,6 +243,8 @@ class EventsClient(TwilioApiClient):
         max_retries: int = 2,
         max_concurrency: int | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: AsyncTransport | None = None,
+        limiter: asyncio.Semaphore | None = None,
     ) -> None:
         super().__init__(
             credentials_for(account_sid, auth_token, api_key, api_secret, os.environ),
@@ -175,11 +254,14 @@ class EventsClient(TwilioApiClient):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            transport=transport,
+            limiter=limiter,
         )
-        self._event_types = EventTypesManager(self._transport)
-        self._schemas = SchemasManager(self._transport)
-        self._sinks = SinksManager(self._transport)
-        self._subscriptions = SubscriptionsManager(self._transport)
+        policy = self._policy
+        self._event_types = EventTypesManager(policy)
+        self._schemas = SchemasManager(policy)
+        self._sinks = SinksManager(policy)
+        self._subscriptions = SubscriptionsManager(policy)
 
     @property
     def event_types(self) -> EventTypesManager:

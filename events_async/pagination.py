@@ -14,7 +14,7 @@ client's own origin and never sends the same request twice, so a hostile or brok
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from yarl import URL
 
@@ -25,9 +25,17 @@ from .errors import PaginationError, ResponseDecodeError
 from .models import Page, PageMeta
 
 if TYPE_CHECKING:
-    from ._transport import Params, Transport
+    from ._transport import Params, Policy
 
-__all__ = ["MAX_PAGE_SIZE", "AsyncPaginator", "advanced", "next_page"]
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "AsyncPaginator",
+    "EventsPageFormat",
+    "PageFormat",
+    "advanced",
+    "next_page",
+    "page_size_for",
+]
 
 T = TypeVar("T")
 
@@ -38,17 +46,86 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme.lower(), (url.host or "").lower(), url.port)
 
 
+class PageFormat(Protocol[T]):
+    """How one API's list pages read: the name of its next-page link (for messages) and
+    how a decoded page becomes a `Page`."""
+
+    @property
+    def link_name(self) -> str:
+        """The field that links to the next page (`next_page_url`, `next_page_uri`)."""
+        ...  # pragma: no cover
+
+    def read(self, data: dict[str, Any] | None, url: URL, wanted: int | None) -> Page[T]:
+        """The page `url` answered with `data`: no more than `wanted` items (None: all),
+        its `meta.page` and `meta.next_page_url` (the link as given) filled in."""
+        ...  # pragma: no cover
+
+
+class EventsPageFormat(Generic[T]):
+    """The Events API's pages: `{"<key>": [...], "meta": {..., "next_page_url"}}`; the
+    items' key is `meta.key` when the page holds it, else `key`."""
+
+    link_name = "next_page_url"
+
+    def __init__(self, key: str, model: type[T]) -> None:
+        self.key = key
+        self.model = model
+
+    def read(self, data: dict[str, Any] | None, url: URL, wanted: int | None) -> Page[T]:
+        """The page's items as models (only the `wanted` first are built) and its meta."""
+        if data is None or not isinstance(data.get("meta"), dict):
+            raise ResponseDecodeError(f"GET {url} returned a list page without a meta block")
+        meta = structure(data["meta"], PageMeta)
+        key = meta.key if meta.key in data else self.key
+        if key not in data:
+            raise ResponseDecodeError(f"GET {url} returned a list page without {key!r}")
+        items = data[key]
+        if wanted is not None and isinstance(items, list) and len(items) > wanted:
+            items = items[:wanted]
+        return Page(items=structure_list(items, self.model), meta=meta)
+
+
+def page_size_for(page_size: int | None, limit: int | None) -> int | None:
+    """The `PageSize` to ask for: `page_size` (1 to 1000), else `min(limit, 1000)`; both
+    checked."""
+    if limit is not None:
+        check_positive_int(limit, "limit")
+    if page_size is not None:
+        return check_positive_int(page_size, "page_size", MAX_PAGE_SIZE)
+    return None if limit is None else min(limit, MAX_PAGE_SIZE)
+
+
 class AsyncPaginator(Generic[T]):
     """The items of a list endpoint, fetched page by page as they are consumed.
 
-    `async for item in paginator` yields every item; `paginator.pages()` yields each
-    `Page`; `await paginator.collect()` returns them all as a list. With `limit`, no more
-    than that many items are yielded and no page beyond them is fetched.
+    `async for item in paginator` yields every item (each loop starts from the first
+    page); `paginator.pages()` yields each `Page`; `await paginator.collect()` returns
+    them all as a list; `await anext(paginator)` walks one iteration shared by every
+    `anext`. With `limit`, no more than that many items are yielded and no page beyond
+    them is fetched. Nothing is sent until it is iterated.
     """
 
     def __init__(
         self,
-        transport: Transport,
+        policy: Policy,
+        url: URL,
+        params: Params,
+        page_format: PageFormat[T],
+        *,
+        limit: int | None = None,
+    ) -> None:
+        if limit is not None:
+            check_positive_int(limit, "limit")
+        self._policy = policy
+        self._url = url.extend_query(params) if params else url
+        self._format = page_format
+        self._limit = limit
+        self._iterator: AsyncIterator[T] | None = None
+
+    @classmethod
+    def for_events(
+        cls,
+        policy: Policy,
         url: URL,
         params: Params,
         *,
@@ -56,26 +133,26 @@ class AsyncPaginator(Generic[T]):
         model: type[T],
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> None:
-        if limit is not None:
-            check_positive_int(limit, "limit")
-        if page_size is not None:
-            check_positive_int(page_size, "page_size", MAX_PAGE_SIZE)
-        elif limit is not None:
-            page_size = min(limit, MAX_PAGE_SIZE)
-        if page_size is not None:
-            params = [*params, ("PageSize", str(page_size))]
-        self._transport = transport
-        self._url = url.extend_query(params) if params else url
-        self._key = key
-        self._model = model
-        self._limit = limit
+    ) -> AsyncPaginator[T]:
+        """An Events API list: `PageSize` as `page_size_for` says, items under `key`."""
+        size = page_size_for(page_size, limit)
+        if size is not None:
+            params = [*params, ("PageSize", str(size))]
+        return cls(policy, url, params, EventsPageFormat(key, model), limit=limit)
 
     def __repr__(self) -> str:
-        return f"<AsyncPaginator[{self._model.__name__}] {self._url}>"
+        model = getattr(self._format, "model", None)
+        name = getattr(model, "__name__", type(self._format).__name__)
+        return f"<AsyncPaginator[{name}] {self._url}>"
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
+
+    async def __anext__(self) -> T:
+        """The next item of the iteration every `anext` shares."""
+        if self._iterator is None:
+            self._iterator = self._items()
+        return await self._iterator.__anext__()
 
     async def _items(self) -> AsyncIterator[T]:
         async for page in self.pages():
@@ -95,10 +172,11 @@ class AsyncPaginator(Generic[T]):
         url: URL | None = self._url
         seen: set[URL] = set()
         last_page: int | None = None
+        read = self._format.read
         while url is not None:
             seen.add(url)
-            data = await self._transport.request("GET", url)
-            page = self._read_page(data, url, remaining)
+            data = await self._policy.request("GET", url)
+            page = read(data, url, remaining)
             last_page = advanced(url, page.meta.page, last_page)
             if remaining is not None:
                 remaining -= len(page.items)
@@ -106,24 +184,12 @@ class AsyncPaginator(Generic[T]):
                     yield page
                     return
             yield page
-            url = self._next_url(page.meta, url, seen)
-
-    def _read_page(self, data: dict[str, Any] | None, url: URL, wanted: int | None) -> Page[T]:
-        if data is None or not isinstance(data.get("meta"), dict):
-            raise ResponseDecodeError(f"GET {url} returned a list page without a meta block")
-        meta = structure(data["meta"], PageMeta)
-        key = meta.key if meta.key in data else self._key
-        if key not in data:
-            raise ResponseDecodeError(f"GET {url} returned a list page without {key!r}")
-        items = data[key]
-        if wanted is not None and isinstance(items, list) and len(items) > wanted:
-            items = items[:wanted]
-        return Page(items=structure_list(items, self._model), meta=meta)
-
-    def _next_url(self, meta: PageMeta, current: URL, seen: set[URL]) -> URL | None:
-        if not meta.next_page_url:
-            return None
-        return next_page(meta.next_page_url, current, self._transport.origin, seen)
+            link = page.meta.next_page_url
+            url = (
+                next_page(link, url, self._policy.origin, seen, self._format.link_name)
+                if link
+                else None
+            )
 
 
 def advanced(url: URL, page: int | None, last_page: int | None) -> int | None:

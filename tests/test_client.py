@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 
 from events_async import EventsClient, InvalidRequestError, __version__
+from events_async.transport import AiohttpTransport
 
 from .support import (
     ACCOUNT_SID,
@@ -168,7 +169,7 @@ def test_repr_shows_no_secret() -> None:
     key_client = EventsClient(api_key=API_KEY, api_secret=API_SECRET)
 
     for client in (token_client, key_client):
-        text = repr(client) + repr(client.sinks) + repr(client._transport)
+        text = repr(client) + repr(client.sinks) + repr(client.transport)
         assert AUTH_TOKEN not in text
         assert API_SECRET not in text
         assert "Basic" not in text
@@ -178,13 +179,16 @@ def test_repr_shows_no_secret() -> None:
 
 async def test_timeout_in_seconds_bounds_connect_read_and_the_whole_attempt() -> None:
     client = EventsClient(ACCOUNT_SID, AUTH_TOKEN, timeout=2.5)
-    timeout = client._transport._timeout
+    assert isinstance(client.transport, AiohttpTransport)
+    timeout = client.transport.timeout
     assert (timeout.sock_connect, timeout.sock_read, timeout.total) == (2.5, 2.5, 2.5)
     await client.close()
 
 
 def test_the_default_timeout_is_never_unbounded() -> None:
-    timeout = EventsClient(ACCOUNT_SID, AUTH_TOKEN)._transport._timeout
+    transport = EventsClient(ACCOUNT_SID, AUTH_TOKEN).transport
+    assert isinstance(transport, AiohttpTransport)
+    timeout = transport.timeout
     assert timeout.sock_connect
     assert timeout.sock_read
     assert timeout.total

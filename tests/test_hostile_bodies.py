@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from events_async import ResponseDecodeError, Sink
+from events_async.transport import AiohttpTransport
 
 from .hostile import head, json_response, raw_server, read_request
 from .support import SINK_SID, loopback_client
@@ -94,7 +95,9 @@ async def test_over_the_cap_the_connection_is_closed_not_drained(declared: bool)
         for _ in range(3):
             with pytest.raises(ResponseDecodeError):
                 await c.sinks.fetch(SINK_SID)
-        connector = c._transport._session.connector  # type: ignore[union-attr]
+        assert isinstance(c.transport, AiohttpTransport)
+        assert c.transport.session is not None
+        connector = c.transport.session.connector
         assert connector is not None
         assert len(connector._acquired) == 0
     assert connections == 3  # each refused body's connection closed, none reused

@@ -15,6 +15,7 @@ import pytest
 
 from events_async import EventsClient, EventsTimeoutError, InvalidRequestError
 from events_async.audit import audit_account, audit_accounts
+from events_async.transport import AiohttpTransport
 
 from .hostile import head, raw_server, trickle
 from .support import ACCOUNT_SID, AUTH_TOKEN, SINK_SID, loopback_client
@@ -50,8 +51,9 @@ async def test_retries_are_bounded_by_deadline_times_attempts_plus_backoff() -> 
 async def test_a_client_timeout_without_total_gets_one() -> None:
     timeout = aiohttp.ClientTimeout(sock_connect=1, sock_read=2)
     async with EventsClient(ACCOUNT_SID, AUTH_TOKEN, timeout=timeout) as client:
-        assert client._transport._timeout.total == 60
-        assert client._transport._timeout.sock_read == 2
+        assert isinstance(client.transport, AiohttpTransport)
+        assert client.transport.timeout.total == 60
+        assert client.transport.timeout.sock_read == 2
 
 
 BAD_NUMBERS = [math.nan, math.inf, -math.inf, -1, 0, True, "5"]

@@ -1,7 +1,8 @@
 """What every resource manager shares: request helpers and input checks.
 
-Managers build a request (path, query, form), hand it to the transport, and turn the
-JSON it returns into a model. They never touch aiohttp.
+Managers build a request (path, query, form), hand it to the client's policy (which
+sends it through the transport), and turn the JSON it returns into a model. They never
+touch aiohttp.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..errors import InvalidRequestError, ResponseDecodeError
 from ..pagination import AsyncPaginator
 
 if TYPE_CHECKING:
-    from .._transport import Params, Transport
+    from .._transport import Params, Policy
 
 __all__ = ["Resource", "json_text", "wire_pairs"]
 
@@ -25,10 +26,10 @@ T = TypeVar("T")
 
 
 class Resource:
-    """Base of the resource managers: one transport, a few typed request helpers."""
+    """Base of the resource managers: the client's policy, a few typed request helpers."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -36,14 +37,14 @@ class Resource:
     async def _call(
         self, method: str, model: type[T], *segments: str, form: Params | None = None
     ) -> T:
-        url = self._transport.url_for("v1", *segments)
-        data = await self._transport.request(method, url, form=form)
+        url = self._policy.url_for("v1", *segments)
+        data = await self._policy.request(method, url, form=form)
         if data is None:
             raise ResponseDecodeError(f"{method} {url} returned no body; expected {model.__name__}")
         return structure(data, model)
 
     async def _delete(self, *segments: str) -> None:
-        await self._transport.request("DELETE", self._transport.url_for("v1", *segments))
+        await self._policy.request("DELETE", self._policy.url_for("v1", *segments))
 
     def _list(
         self,
@@ -54,9 +55,9 @@ class Resource:
         page_size: int | None = None,
         limit: int | None = None,
     ) -> AsyncPaginator[T]:
-        return AsyncPaginator(
-            self._transport,
-            self._transport.url_for("v1", *segments),
+        return AsyncPaginator.for_events(
+            self._policy,
+            self._policy.url_for("v1", *segments),
             params,
             key=key,
             model=model,

@@ -10,7 +10,7 @@ from ..pagination import AsyncPaginator
 from ._base import Resource
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from .._transport import Policy
 
 __all__ = ["SchemaVersionsManager", "SchemasManager"]
 
@@ -24,15 +24,15 @@ class SchemasManager(Resource):
 
     def versions(self, id: str) -> SchemaVersionsManager:
         """The versions of schema `id`."""
-        return SchemaVersionsManager(self._transport, check_text(id, "id"))
+        return SchemaVersionsManager(self._policy, check_text(id, "id"))
 
 
 class SchemaVersionsManager(Resource):
     """`client.schemas.versions(id)`: list and fetch the versions of one schema
     (`/v1/Schemas/{Id}/Versions`)."""
 
-    def __init__(self, transport: Transport, schema_id: str) -> None:
-        super().__init__(transport)
+    def __init__(self, policy: Policy, schema_id: str) -> None:
+        super().__init__(policy)
         self.schema_id = schema_id
 
     def __repr__(self) -> str:

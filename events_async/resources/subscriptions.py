@@ -12,7 +12,7 @@ from ..pagination import AsyncPaginator
 from ._base import Resource, json_text, wire_pairs
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from .._transport import Policy
 
 __all__ = ["SubscribedEventsManager", "SubscribedTypeLike", "SubscriptionsManager"]
 
@@ -111,7 +111,7 @@ class SubscriptionsManager(Resource):
     def subscribed_events(self, subscription_sid: str) -> SubscribedEventsManager:
         """The event types of one subscription."""
         return SubscribedEventsManager(
-            self._transport, check_sid(subscription_sid, "DF", "subscription_sid")
+            self._policy, check_sid(subscription_sid, "DF", "subscription_sid")
         )
 
 
@@ -119,8 +119,8 @@ class SubscribedEventsManager(Resource):
     """`client.subscriptions.subscribed_events(sid)`: the event types within one
     subscription (`/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents`)."""
 
-    def __init__(self, transport: Transport, subscription_sid: str) -> None:
-        super().__init__(transport)
+    def __init__(self, policy: Policy, subscription_sid: str) -> None:
+        super().__init__(policy)
         self.subscription_sid = subscription_sid
 
     def __repr__(self) -> str:

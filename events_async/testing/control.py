@@ -182,8 +182,7 @@ class FakeControl(TwilioApiClient):
             ("Count", str(count)),
             ("Data", orjson.dumps(data or {}).decode()),
         ]
-        url = self._transport.url_for("_fake", "emit")  # the inherited transport, as AccountsClient
-        answer = await self._transport.request("POST", url, form=form)
+        answer = await self._request("POST", self._url_for("_fake", "emit"), form=form)
         refused = ResponseDecodeError(f"POST {EMIT_PATH} answered in a shape it does not document")
         if answer is None or not isinstance(answer.get("deliveries"), list):
             raise refused
