@@ -1,4 +1,4 @@
-"""`FakeEventsServer`: a stateful, in-memory Events API v1 on a loopback port."""
+"""`FakeEventsServer`: a stateful, in-memory Events API v1 on a loopback port or in process."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .control import ControlApi
 from .delivery import Deliverer, Delivery, cloud_event
 from .faults import Fault, FaultPlan
 from .handlers import Handlers
+from .inprocess import IN_PROCESS_URL, InProcessTransport
 from .paging import Pager
 from .state import SUBACCOUNT_STATUSES, FakeAccount, FakeError, FakeSink
 
@@ -69,10 +70,12 @@ def _http_refusal(request: web.Request, refused: web.HTTPException) -> web.Respo
 
 
 class FakeEventsServer:
-    """The Events API v1, in memory, on an ephemeral loopback port.
+    """The Events API v1, in memory, on an ephemeral loopback port or in process.
 
     `async with FakeEventsServer() as fake:` starts it; `fake.url` is its origin and
-    `fake.client()` an `EventsClient` for its default account (`fake.account`). A fresh
+    `fake.client()` an `EventsClient` for its default account (`fake.account`).
+    `fake.transport()` answers in process, without a socket, started or not:
+    `fake.client(transport=fake.transport())`. A fresh
     fake holds the catalog but no sinks or subscriptions. More accounts come from
     `add_account()`; faults are injected with `inject()` or `fail_next()`;
     `request_count()` tells what was asked of it, and `peak_in_flight` the most requests
@@ -122,12 +125,23 @@ class FakeEventsServer:
 
     # lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on the loopback port; `url` is set once this returns."""
+    def application(self) -> web.Application:
+        """A new aiohttp application serving this fake: the Events API, the Accounts API
+        and the control path, behind the fake's middleware (counts, faults, records)."""
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(Handlers(self).routes())
         app.add_routes(AccountsApi(self).routes())
         app.add_routes(ControlApi(self).routes())  # /_fake/emit: outside Twilio's API
+        return app
+
+    def transport(self, *, timeout: float | None = None) -> InProcessTransport:
+        """A transport that answers in this process, without a socket (see
+        `events_async.testing.inprocess`); `timeout` bounds each request in seconds."""
+        return InProcessTransport(self, timeout=timeout)
+
+    async def start(self) -> None:
+        """Listen on the loopback port; `url` is set once this returns."""
+        app = self.application()
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
@@ -194,11 +208,15 @@ class FakeEventsServer:
         return key, secret
 
     def client(self, account: FakeAccount | None = None, **options: Any) -> EventsClient:
-        """An `EventsClient` for this fake, signed in as `account` (default: the default)."""
-        if not self.url:
+        """An `EventsClient` for this fake, signed in as `account` (default: the default).
+
+        With `transport=fake.transport()` the fake need not be started: the client's
+        origin is then `fake.url` if it is, else `IN_PROCESS_URL`."""
+        if not self.url and "transport" not in options:
             raise RuntimeError("start the FakeEventsServer before asking it for a client")
+        base_url = self.url or IN_PROCESS_URL
         account = account or self.account
-        return EventsClient(account.sid, account.auth_token, base_url=self.url, **options)
+        return EventsClient(account.sid, account.auth_token, base_url=base_url, **options)
 
     def authenticate(self, request: web.Request) -> FakeAccount:
         """The account whose credentials the request carries, or a 401 (also for an
@@ -270,6 +288,12 @@ class FakeEventsServer:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         info = request.match_info
         route = info.route.resource.canonical if info.route.resource is not None else request.path
+        return await self.serve(request, handler, route)
+
+    async def serve(self, request: web.Request, handler: Handler, route: str) -> web.StreamResponse:
+        """One request through the fake, as its middleware runs it on a socket or the
+        in-process transport runs it without one: counted by `route` (the route's
+        canonical path), faulted, answered in Twilio's shape, recorded."""
         self.requests[f"{request.method} {route}"] += 1
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
