@@ -116,4 +116,6 @@ async def test_events_lists_and_accounts_share_the_paginator_class() -> None:
         return Response(200, json={"sinks": [], "meta": {"key": "sinks", "page": 0}})
 
     async with EventsClient(ACCOUNT_SID, AUTH_TOKEN, transport=MockTransport(handler)) as c:
-        assert type(c.sinks.list()) is type(accounts_client(MockTransport(handler)).list())
+        sinks, accounts = c.sinks.list(), accounts_client(MockTransport(handler)).list()
+        assert type(sinks) is AsyncPaginator
+        assert type(accounts) is AsyncPaginator

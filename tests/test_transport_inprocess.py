@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from events_async import EventsClient, NotFoundError, TransportError
+from events_async import EventsClient, EventsTimeoutError, NotFoundError, TransportError
 from events_async.accounts import AccountsClient
 from events_async.testing import FakeEventsServer, Fault
 from events_async.testing.inprocess import IN_PROCESS_URL, InProcessTransport
@@ -109,3 +109,12 @@ async def test_the_accounts_api_answers_in_process() -> None:
 def test_a_client_of_a_fake_not_started_needs_the_in_process_transport() -> None:
     with pytest.raises(RuntimeError, match="start the FakeEventsServer"):
         FakeEventsServer().client()
+
+
+async def test_the_in_process_timeout_bounds_each_request() -> None:
+    fake = FakeEventsServer()
+    fake.inject(Fault("GET /v1/Sinks", delay=30))
+    async with fake.client(transport=fake.transport(timeout=0.05), max_retries=0) as client:
+        with pytest.raises(EventsTimeoutError):
+            await client.sinks.list().collect()
+    await fake.stop()
