@@ -126,10 +126,10 @@ def _stats(origin: str) -> dict[str, float]:
     return asyncio.run(fetch())
 
 
-def trial(peer: str, origin: str, accounts: int) -> dict[str, Any]:
-    before = _stats(origin)
+def run_child(module: str, *arguments: str, what: str) -> dict[str, Any]:
+    """`python -m module --child arguments…` in a fresh process: its last line, decoded."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.fleet", "--child", peer, origin, str(accounts)],
+        [sys.executable, "-m", module, "--child", *arguments],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -137,9 +137,24 @@ def trial(peer: str, origin: str, accounts: int) -> dict[str, Any]:
         timeout=900,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{peer} at {accounts} accounts failed:\n{done.stderr}")
-    after = _stats(origin)
+        raise RuntimeError(f"{what} failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def machine() -> str:
+    """Today, the Python and the machine: how a table's first line begins."""
+    return (
+        f"{date.today().isoformat()} · {platform.python_implementation()} "
+        f"{platform.python_version()} · {platform.machine()} · {os.cpu_count()} cores"
+    )
+
+
+def trial(peer: str, origin: str, accounts: int) -> dict[str, Any]:
+    before = _stats(origin)
+    what = f"{peer} at {accounts} accounts"
+    result = run_child("benchmarks.fleet", peer, origin, str(accounts), what=what)
+    after = _stats(origin)
     result["requests"] = int(after["requests"] - before["requests"])
     result["server_cpu"] = after["cpu"] - before["cpu"]
     return result
@@ -205,10 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 for peer in order:
                     results[(accounts, peer)].append(trial(peer, origin, accounts))
     print(
-        f"{date.today().isoformat()} · {platform.python_implementation()} "
-        f"{platform.python_version()} · {platform.machine()} · {os.cpu_count()} cores · "
-        f"{args.runs} runs, medians · latency {args.latency_ms:g} ms · cap {MAX_IN_FLIGHT} "
-        f"in flight · {ACCOUNTS_AT_ONCE} accounts at once"
+        f"{machine()} · {args.runs} runs, medians · latency {args.latency_ms:g} ms · "
+        f"cap {MAX_IN_FLIGHT} in flight · {ACCOUNTS_AT_ONCE} accounts at once"
     )
     print()
     print("\n".join(table(results, args.latency_ms)))

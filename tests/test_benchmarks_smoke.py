@@ -13,28 +13,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_harness_runs_every_workload_at_tiny_sizes() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--runs",
-            "1",
-            "--sinks",
-            "120",
-            "--events",
-            "300",
-            "--fetches",
-            "20",
-            "--latency-ms",
-            "5",
-        ],
+def _bench(module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m module arguments…` from the repository's root, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+    )
+
+
+def test_the_harness_runs_every_workload_at_tiny_sizes() -> None:
+    result = _bench(
+        "benchmarks",
+        "--runs",
+        "1",
+        "--sinks",
+        "120",
+        "--events",
+        "300",
+        "--fetches",
+        "20",
+        "--latency-ms",
+        "5",
     )
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
@@ -52,39 +55,41 @@ def test_the_harness_runs_every_workload_at_tiny_sizes() -> None:
 
 
 def test_the_fleet_benchmark_runs_at_a_tiny_size() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.fleet",
-            "--sizes",
-            "3",
-            "--runs",
-            "1",
-            "--latency-ms",
-            "5",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _bench("benchmarks.fleet", "--sizes", "3", "--runs", "1", "--latency-ms", "5")
     assert result.returncode == 0, result.stderr
     rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| 3 ")]
-    assert {row[1] for row in rows} == {"raw", "events_async"}
-    assert {row[2] for row in rows} == {"54"}  # 18 requests an account, for both peers
+    requests = {row[1]: int(row[2]) for row in rows}
+    assert set(requests) == {"raw", "events_async"}
+    assert requests["raw"] == 54  # 18 requests an account
+    assert requests["events_async"] <= 54  # the same, but the catalog read once a run
+
+
+def test_the_apply_benchmark_runs_at_a_tiny_size() -> None:
+    result = _bench(
+        "benchmarks.apply",
+        "--accounts",
+        "3",
+        "--latency-ms",
+        "5",
+        "--runs",
+        "1",
+        "--accounts-at-once",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| 2 ")]
+    # reads, writes, and of the reads those of the catalog ("12 (6)": made, and needed)
+    counts = {(row[1], row[2]): (int(row[3]), int(row[4]), int(row[5].split()[0])) for row in rows}
+    assert set(counts) == {(c, a) for c in ("once", "per-account") for a in ("first", "second")}
+    for (_, apply), (reads, writes, catalog_reads) in counts.items():
+        assert writes == (6 if apply == "first" else 0)  # a sink and a subscription an account
+        assert reads - catalog_reads == (6 if apply == "first" else 9)  # and its types, then
+        assert 6 <= catalog_reads <= 18  # two reads a type: once a run, or once an account
+    assert counts[("per-account", "first")][2] == counts[("per-account", "second")][2] == 18
 
 
 def test_the_receiver_benchmark_runs_every_peer_at_a_tiny_size() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.receiver", "--deliveries", "20", "--runs", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _bench("benchmarks.receiver", "--deliveries", "20", "--runs", "1")
     assert result.returncode == 0, result.stderr
     rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
     table = {(row[0].removeprefix("| "), row[1]): row for row in rows[1:]}
