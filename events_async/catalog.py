@@ -2,11 +2,10 @@
 
 The catalog is Twilio-wide: every account reads the same event types and the same
 schemas. A fleet's audit or apply that reads it once per run, not once per account,
-saves those reads on every account after the first ones. `SharedCatalog` keeps what
-was read. An account that needs what is not known yet reads it itself, even while
-another is reading it: a slow or failing account must never hold the others up, so
-the accounts running when a run starts may each read it once, and none after them.
-A read that fails is not kept.
+saves those reads on every account after the first. `SharedCatalog` keeps what was
+read. An account that needs what another is reading waits for that read — for at most
+`patience` seconds, and not at all once it failed: then it reads for itself, so a slow
+or failing account never holds the others up. A read that fails is not kept.
 
 ```python
 catalog = SharedCatalog()
@@ -28,19 +27,42 @@ __all__ = ["SharedCatalog"]
 
 T = TypeVar("T")
 CATALOG_PAGE_SIZE = 1000
+DEFAULT_PATIENCE = 0.25  # seconds an account waits for another's read: a round trip or two
 
 
 class SharedCatalog:
     """The event types and schemas read so far, for every account of a run."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, patience: float = DEFAULT_PATIENCE) -> None:
+        self.patience = patience
         self._known: dict[Any, Any] = {}
+        self._reading: dict[Any, asyncio.Future[Any]] = {}
 
     async def _once(self, key: Any, read: Callable[[], Awaitable[T]]) -> T:
-        if key not in self._known:
+        if key in self._known:
+            return self._known[key]  # type: ignore[no-any-return]
+        pending = self._reading.get(key)
+        if pending is not None:
+            # asyncio.wait, not wait_for: a cancel that comes as the other read ends must
+            # not be taken for that read's outcome (and swallowed)
+            await asyncio.wait({pending}, timeout=self.patience)
+            if pending.done() and pending.exception() is None:
+                return pending.result()  # type: ignore[no-any-return]
+            value = await read()  # the other read is slow or failed: not ours to wait on
+            return self._known.setdefault(key, value)  # type: ignore[no-any-return]
+        pending = self._reading[key] = asyncio.get_running_loop().create_future()
+        try:
             value = await read()
-            self._known.setdefault(key, value)  # the first read to finish is the one kept
-        return self._known[key]  # type: ignore[no-any-return]
+        except BaseException as error:
+            pending.set_exception(error if isinstance(error, Exception) else RuntimeError())
+            pending.exception()  # retrieved, whether anyone waits or not
+            raise
+        else:
+            self._known[key] = value
+            pending.set_result(value)
+            return value
+        finally:
+            del self._reading[key]
 
     async def event_types(self, client: EventsClient) -> list[EventType]:
         """Every event type (ListEventType), read through `client` the first time."""

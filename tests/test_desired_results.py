@@ -3,6 +3,7 @@ and the catalog shared by a fleet's accounts. Pure, except the catalog against t
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -24,7 +25,7 @@ from events_async.desired import (
     plan,
     read_saved_plan,
 )
-from events_async.testing import FakeEventsServer
+from events_async.testing import FakeEventsServer, Fault
 
 DELIVERED = "com.twilio.messaging.message.delivered"
 SEGMENT = DesiredSink("seg", "segment", {"write_key": "s3cret"}, frozenset({"write_key"}))
@@ -120,3 +121,28 @@ async def test_a_fleets_catalog_is_read_once_and_a_failed_read_left_to_the_next(
         assert await catalog.latest_versions(client, [DELIVERED, DELIVERED]) == first
         assert fake.request_count("GET *") == reads
         assert first[DELIVERED] >= 1
+
+
+async def test_accounts_reading_side_by_side_share_one_read_of_the_catalog() -> None:
+    async with FakeEventsServer() as fake, fake.client() as client:
+        catalog = SharedCatalog()
+        results = await asyncio.gather(
+            *(catalog.latest_versions(client, [DELIVERED]) for _ in range(8))
+        )
+        assert results == [results[0]] * 8
+        assert fake.request_count("GET /v1/Types/{Type}") == 1
+        assert fake.request_count("GET /v1/Schemas/{Id}") == 1
+
+
+async def test_an_account_waits_for_anothers_slow_read_only_as_long_as_its_patience() -> None:
+    async with FakeEventsServer() as fake, fake.client() as client:
+        slow = fake.add_account()
+        fake.inject(Fault(delay=30, times=None, account=slow.sid))
+        catalog = SharedCatalog(patience=0.05)
+        async with fake.client(slow) as stuck:
+            held = asyncio.create_task(catalog.latest_versions(stuck, [DELIVERED]))  # first
+            quick = asyncio.create_task(catalog.latest_versions(client, [DELIVERED]))
+            done, _ = await asyncio.wait({held, quick}, timeout=10, return_when="FIRST_COMPLETED")
+            held.cancel()
+        assert done == {quick}
+        assert DELIVERED in quick.result()

@@ -222,16 +222,20 @@ def fleet_args(verb: str, participle: str) -> tuple[Arg, ...]:
     """The audit's account selection and caps (the same flags, one declaration), their
     help worded for `verb` ("plan the subaccounts…", "accounts planned at a time")."""
     audit = {arg.flags[-1]: arg for arg in each_arg(AUDIT.commands[0].args)}
-    return (
-        *(
-            attrs.evolve(
-                audit[flag],
-                help=audit[flag].help.replace("audited", participle).replace("audit", verb),
-            )
-            for flag in _FLEET_FLAGS
-        ),
-        ACCOUNT_TIMEOUT,
+    worded = {
+        flag: attrs.evolve(
+            audit[flag],
+            help=audit[flag].help.replace("audited", participle).replace("audit", verb),
+        )
+        for flag in _FLEET_FLAGS
+    }
+    at_once = worded["--accounts-at-once"]
+    worded["--accounts-at-once"] = attrs.evolve(
+        at_once,  # an account's writes form a chain: fewer accounts leave the cap unfilled
+        help=f"accounts {participle} at a time (default: as many as --max-in-flight)",
+        options={**at_once.options, "default": None},
     )
+    return (*worded.values(), ACCOUNT_TIMEOUT)
 
 
 FILE_OPTION = Arg(

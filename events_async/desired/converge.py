@@ -28,7 +28,7 @@ from ..audit import DEFAULT_CONCURRENCY, Progress
 from ..catalog import SharedCatalog
 from ..client import EventsClient
 from ..errors import AuthenticationError, EventsError
-from ..fleet import DEFAULT_ACCOUNTS_AT_ONCE, DEFAULT_MAX_IN_FLIGHT
+from ..fleet import DEFAULT_MAX_IN_FLIGHT
 from ..models import Account
 from .account import apply_changes, latest_versions, read_current
 from .export import export_text
@@ -73,7 +73,9 @@ async def plan_account(
             )
         desired = streams.for_account(sid, friendly_name or "", environ=environ)
         current = await read_current(client, concurrency=concurrency)
-        types = {t.type for s in desired.subscriptions for t in s.types}
+        types = {  # a pinned version needs no lookup
+            t.type for s in desired.subscriptions for t in s.types if t.schema_version is None
+        }
         latest = await (
             latest_versions(client, types)
             if catalog is None
@@ -158,6 +160,23 @@ def _friendly_name(member: object) -> str | None:
     return member.friendly_name if isinstance(member, Account) else None
 
 
+def _options(
+    session: aiohttp.ClientSession | None,
+    max_in_flight: int,
+    accounts_at_once: int | None,
+    concurrency: int,
+    account_timeout: float | None,
+    shard: Shard | None,
+    progress: Progress | None,
+    client_options: dict[str, Any],
+) -> FleetOptions:
+    at_once = max_in_flight if accounts_at_once is None else accounts_at_once
+    return fleet_options(
+        session, max_in_flight, at_once, concurrency, account_timeout, shard, progress,
+        client_options,
+    )  # fmt: skip
+
+
 def _failed(label: str, message: str, signing_in: bool) -> AccountResult:
     return AccountResult(label, error=message, signing_in_failed=signing_in)
 
@@ -170,7 +189,7 @@ def plan_fleet(
     catalog_per_account: bool = False,
     session: aiohttp.ClientSession | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    accounts_at_once: int = DEFAULT_ACCOUNTS_AT_ONCE,
+    accounts_at_once: int | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     account_timeout: float | None = None,
     shard: Shard | None = None,
@@ -179,11 +198,13 @@ def plan_fleet(
 ) -> AsyncGenerator[AccountResult, None]:
     """Plan every account of `accounts`, yielding each result as its account finishes.
 
-    The options are `audit_fleet`'s: Twilio's catalog is read once for the run, unless
-    `catalog_per_account`."""
-    options = fleet_options(
-        session, max_in_flight, accounts_at_once, concurrency, account_timeout, shard,
-        progress, client_options,
+    The options are `audit_fleet`'s, but `accounts_at_once` defaults to `max_in_flight`:
+    an account's requests form a chain (its lists, then a sink, then the subscriptions
+    on it), about two in flight at a time, so fewer accounts would leave the cap
+    unfilled. Twilio's catalog is read once for the run, unless `catalog_per_account`."""
+    options = _options(
+        session, max_in_flight, accounts_at_once, concurrency, account_timeout, shard, progress,
+        client_options,
     )  # fmt: skip
     shared = None if catalog_per_account else SharedCatalog()
 
@@ -205,7 +226,7 @@ def apply_fleet(
     catalog_per_account: bool = False,
     session: aiohttp.ClientSession | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    accounts_at_once: int = DEFAULT_ACCOUNTS_AT_ONCE,
+    accounts_at_once: int | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     account_timeout: float | None = None,
     shard: Shard | None = None,
@@ -218,7 +239,7 @@ def apply_fleet(
     With `expected` (`read_saved_plan`'s fingerprints), an account is written only if it
     is as it was when the saved plan was made; an account the plan does not name is
     refused."""
-    options = fleet_options(
+    options = _options(
         session, max_in_flight, accounts_at_once, concurrency, None, shard, progress,
         client_options,
     )  # fmt: skip
@@ -240,7 +261,7 @@ def export_fleet(
     *,
     session: aiohttp.ClientSession | None = None,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    accounts_at_once: int = DEFAULT_ACCOUNTS_AT_ONCE,
+    accounts_at_once: int | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     account_timeout: float | None = None,
     shard: Shard | None = None,
@@ -248,9 +269,9 @@ def export_fleet(
     **client_options: Any,
 ) -> AsyncGenerator[Exported, None]:
     """Export every account of `accounts`, yielding each as its account finishes."""
-    options = fleet_options(
-        session, max_in_flight, accounts_at_once, concurrency, account_timeout, shard,
-        progress, client_options,
+    options = _options(
+        session, max_in_flight, accounts_at_once, concurrency, account_timeout, shard, progress,
+        client_options,
     )  # fmt: skip
 
     async def run(client: EventsClient, member: object, label: str) -> Exported:
