@@ -70,11 +70,19 @@ def label(member: object, index: int) -> str:
     return sid if is_sid(sid, "AC", "SK") else f"account #{index + 1}"
 
 
-def _client(member: object, session: aiohttp.ClientSession, options: Any) -> EventsClient:
+def _client(
+    member: object,
+    session: aiohttp.ClientSession,
+    options: Any,
+    limiter: asyncio.Semaphore | None = None,
+) -> EventsClient:
+    """The account's client over the fleet's session, under its shared cap (`limiter`)."""
     if isinstance(member, Account):
         if not member.auth_token:
             raise InvalidRequestError("the Accounts API listed no auth token for it")
-        return EventsClient(member.sid, member.auth_token, session=session, **options)
+        return EventsClient(
+            member.sid, member.auth_token, session=session, limiter=limiter, **options
+        )
     if isinstance(member, Login):
         login, secret, account_sid = member.login, member.secret, member.account_sid
     else:
@@ -82,9 +90,14 @@ def _client(member: object, session: aiohttp.ClientSession, options: Any) -> Eve
         account_sid = None
     if isinstance(login, str) and login.startswith("SK"):
         return EventsClient(
-            account_sid, api_key=login, api_secret=secret, session=session, **options
+            account_sid,
+            api_key=login,
+            api_secret=secret,
+            session=session,
+            limiter=limiter,
+            **options,
         )
-    return EventsClient(login, secret, session=session, **options)
+    return EventsClient(login, secret, session=session, limiter=limiter, **options)
 
 
 @attrs.frozen
@@ -152,8 +165,7 @@ async def _one(
 ) -> R:
     name = label(member, index)
     try:
-        client = _client(member, shared, options.client_options)
-        client._transport.shared_slots = limit  # the fleet's cap, across every account
+        client = _client(member, shared, options.client_options, limit)  # the fleet's cap
         async with client:
             work = job.run(client, member, name)
             if options.account_timeout is None:

@@ -36,7 +36,7 @@ from .errors import (
     ResponseDecodeError,
     TransportError,
 )
-from .transport import AiohttpTransport, AsyncTransport, Request, Response, new_session
+from .transport import AsyncTransport, Request, Response, new_session
 
 __all__ = ["Params", "Policy", "RateLimitGate", "new_session", "path_segment"]
 
@@ -139,22 +139,6 @@ class Policy:
     def closed(self) -> bool:
         """True once `close()` has run."""
         return self._closed
-
-    # Kept while events_async/_fleet_run.py sets it: the public way is `limiter=`.
-    @property
-    def shared_slots(self) -> asyncio.Semaphore | None:
-        """The cap shared with other clients (`limiter`); an old name, kept for now."""
-        return self.limiter
-
-    @shared_slots.setter
-    def shared_slots(self, value: asyncio.Semaphore | None) -> None:
-        self.limiter = value
-
-    @property
-    def _session(self) -> aiohttp.ClientSession | None:
-        """The default transport's session; kept while tests read it here (issue 20)."""
-        transport = self.transport
-        return transport.session if isinstance(transport, AiohttpTransport) else None
 
     def url_for(self, *segments: str) -> URL:
         """An absolute URL under the base URL; each segment encoded as one path segment."""

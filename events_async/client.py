@@ -119,12 +119,6 @@ class TwilioApiClient:
         return self._policy.limiter
 
     @property
-    def _transport(self) -> Policy:
-        """The policy under its old name, kept while fleet code and tests reach for it
-        (issue 20): `limiter=` and `transport` are the public ways."""
-        return self._policy
-
-    @property
     def closed(self) -> bool:
         """True once the client has been closed."""
         return self._policy.closed

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from events_async import EventsClient, InvalidRequestError
+from events_async.transport import MockTransport, Request, Response
 
 from .support import ACCOUNT_SID, API_KEY, API_SECRET, AUTH_TOKEN, decode_basic_auth
 
@@ -27,9 +28,18 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def _signed_in(client: EventsClient) -> tuple[str, str]:
-    """(login, secret) of the Authorization header the client will send."""
-    return decode_basic_auth(client._transport._authorization)
+async def _signed_in(**arguments: Any) -> tuple[str, str]:
+    """(login, secret) of the Authorization header a client made with `arguments` sends."""
+    sent: list[str] = []
+
+    def handler(request: Request) -> Response:
+        sent.append(request.headers["Authorization"])
+        return Response(200, json={"sinks": [], "meta": {"key": "sinks"}})
+
+    async with EventsClient(**arguments, transport=MockTransport(handler)) as client:
+        await client.sinks.list().collect()
+    (authorization,) = sent
+    return decode_basic_auth(authorization)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +59,7 @@ def _signed_in(client: EventsClient) -> tuple[str, str]:
         ({}, {k: v for k, v in ENV.items() if "API" not in k}, (ENV_SID, "env-token")),
     ],
 )
-def test_arguments_win_and_the_environment_fills_only_what_is_missing(
+async def test_arguments_win_and_the_environment_fills_only_what_is_missing(
     environment: pytest.MonkeyPatch,
     arguments: dict[str, str],
     variables: dict[str, str],
@@ -57,7 +67,7 @@ def test_arguments_win_and_the_environment_fills_only_what_is_missing(
 ) -> None:
     for name, value in variables.items():
         environment.setenv(name, value)
-    assert _signed_in(EventsClient(**arguments)) == expected
+    assert await _signed_in(**arguments) == expected
 
 
 def test_the_account_sid_alone_with_only_a_key_pair_in_the_environment_is_refused(

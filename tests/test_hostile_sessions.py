@@ -163,15 +163,48 @@ def test_a_client_used_in_a_second_asyncio_run_works_and_leaks_nothing(
     gc.collect()  # an unclosed socket would warn here, and warnings are errors
 
 
-async def test_an_injected_session_of_another_loop_is_refused_clearly() -> None:
-    client = EventsClient(ACCOUNT_SID, AUTH_TOKEN, base_url="http://127.0.0.1:9")
-    client._transport._loop = asyncio.new_event_loop()  # as if first used elsewhere
-    client._transport._owns_session = False
+def test_a_client_used_from_a_second_open_loop_is_refused_clearly(threaded_api: str) -> None:
+    first = asyncio.new_event_loop()  # stays open while the second loop runs
+
+    async def opened() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession()
+
+    session = first.run_until_complete(opened())
+    client = loopback_client(threaded_api, session=session)
+
+    async def fetch() -> str:
+        return (await client.sinks.fetch(SINK_SID)).sid
+
     try:
+        assert first.run_until_complete(fetch()) == SINK_SID
         with pytest.raises(ClientClosedError, match="another event loop"):
-            await client.sinks.fetch(SINK_SID)
+            asyncio.run(fetch())
+        assert first.run_until_complete(fetch()) == SINK_SID  # still fine in its own loop
+        first.run_until_complete(client.close())
+        first.run_until_complete(session.close())
     finally:
-        client._transport._loop.close()
+        first.close()
+
+
+def test_an_injected_session_never_moves_even_once_its_loop_is_closed(threaded_api: str) -> None:
+    first = asyncio.new_event_loop()
+
+    async def opened() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession()
+
+    session = first.run_until_complete(opened())
+    client = loopback_client(threaded_api, session=session)
+
+    async def fetch() -> str:
+        return (await client.sinks.fetch(SINK_SID)).sid
+
+    try:
+        assert first.run_until_complete(fetch()) == SINK_SID
+        first.run_until_complete(session.close())
+    finally:
+        first.close()
+    with pytest.raises(ClientClosedError, match="another event loop"):
+        asyncio.run(fetch())  # the owner's session is not the client's to remake
 
 
 async def test_a_delete_whose_answer_was_lost_and_then_404_counts_as_done() -> None:

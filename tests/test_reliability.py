@@ -19,6 +19,7 @@ from events_async import (
     _retry,
 )
 from events_async.testing import FakeEventsServer, Fault
+from events_async.transport import AiohttpTransport
 
 from .support import API_SECRET, AUTH_TOKEN, basic_auth
 
@@ -41,7 +42,9 @@ async def fake() -> AsyncIterator[FakeEventsServer]:
 def acquired_connections(client: EventsClient) -> int:
     """Connections the client's pool has handed out and not got back (aiohttp keeps no
     public count of them)."""
-    session = client._transport._session
+    transport = client.transport
+    assert isinstance(transport, AiohttpTransport)
+    session = transport.session
     if session is None or session.connector is None:
         return 0
     return len(session.connector._acquired)  # type: ignore[attr-defined]

@@ -229,11 +229,3 @@ async def test_a_limiter_is_not_held_while_a_request_waits_out_a_rate_limit() ->
         for task in (held, rate_limited):
             task.cancel()
         await asyncio.gather(held, rate_limited, return_exceptions=True)
-
-
-async def test_the_old_shared_slots_name_still_sets_the_limiter() -> None:
-    client = mock_client(lambda request: Response(200, json=SINK))
-    limiter = asyncio.Semaphore(1)
-    client._transport.shared_slots = limiter  # what the fleet did before `limiter=`
-    assert client.limiter is limiter
-    await client.close()
