@@ -67,7 +67,9 @@ def path_segment(value: str) -> str:
 
 class RateLimitGate:
     """After a 429 with `Retry-After`, every request of the client waits until the pause
-    ends, plus a random share of a spread so they do not all resume at once."""
+    ends; those it held leave over a spread, each at its random share of it, so they do
+    not all resume at once. The request that got the 429 leaves when the pause ends: the
+    spread is for the requests behind it, not for it."""
 
     __slots__ = ("resume_at", "spread")
 
@@ -75,10 +77,11 @@ class RateLimitGate:
         self.resume_at = 0.0  # loop time; 0: never paused
         self.spread = 0.0
 
-    async def wait(self) -> None:
-        """Hold this request until the pause, plus its share of the spread, ends."""
+    async def wait(self, *, spread: bool = True) -> None:
+        """Hold this request until the pause ends, plus its share of the spread (none
+        with `spread=False`: the retry of the request that was answered 429)."""
         loop = asyncio.get_running_loop()
-        share = random.random()
+        share = random.random() if spread else 0.0
         # A loop, not an Event: another 429 may push the resume time further while we wait.
         while (delay := self.resume_at + share * self.spread - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(delay)
@@ -164,11 +167,12 @@ class Policy:
         url = request.url
         retries = 0
         may_have_acted = False  # an earlier attempt may have reached the server
+        paused = False  # the last answer was a 429 that paused the gate: no spread for us
         while True:
             status: int | None = None
             retry_after: float | None = None
             try:
-                response = await self._attempt(request)
+                response = await self._attempt(request, paused)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 failure, error = _failure_of(exc, method, url)
                 may_have_acted = may_have_acted or failure is not _retry.Failure.CONNECT
@@ -181,6 +185,7 @@ class Policy:
                     return None
                 failure = _retry.Failure.STATUS
                 retry_after, error = self._judge(response, method, url)
+            paused = status == 429 and bool(retry_after)
             delay = self._retry_delay(method, url, failure, status, retry_after, retries, error)
             retries += 1
             await asyncio.sleep(delay)
@@ -199,8 +204,11 @@ class Policy:
             return Request(method, url, self._headers)
         return Request(method, url, self._form_headers, urlencode(form).encode())
 
-    async def _attempt(self, request: Request) -> Response:
-        """One attempt: the client's cap, then the gate, then the shared cap, then the wire."""
+    async def _attempt(self, request: Request, paused: bool = False) -> Response:
+        """One attempt: the client's cap, then the gate, then the shared cap, then the wire.
+
+        `paused`: this request's last answer paused the gate; it leaves when the pause
+        ends, without a share of the spread meant for the requests held behind it."""
         if self._loop is not asyncio.get_running_loop():
             self._enter_loop()
         slots = self._slots
@@ -208,7 +216,7 @@ class Policy:
         send = self.transport.handle_async_request
         async with slots:
             if self._gate.resume_at:  # set by the first 429 with Retry-After
-                await self._gate.wait()
+                await self._gate.wait(spread=not paused)
             if self._closed:  # closed while this request waited
                 raise ClientClosedError(
                     f"{request.method} {request.url}: the EventsClient or its session is closed"

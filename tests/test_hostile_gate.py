@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
+import pytest
 from aiohttp import web
 
-from events_async import _retry
+from events_async import EventsClient, _retry
+from events_async.transport import MockTransport, Request, Response
 
-from .support import SINK_SID, loopback_client, serve
+from .support import ACCOUNT_SID, AUTH_TOKEN, SINK_SID, loopback_client, serve
 
 PAUSE = 1.0
 
@@ -62,3 +65,37 @@ def test_the_spread_follows_the_pause_up_to_a_cap() -> None:
     assert _retry.gate_spread(1.0) == 1.0
     assert _retry.gate_spread(30.0) == _retry.GATE_SPREAD_CAP
     assert _retry.gate_spread(-1.0) == 0.0
+
+
+async def test_the_request_that_got_the_429_leaves_at_retry_after_and_only_held_ones_spread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The 429'd request does not take a share of the spread meant for those behind it."""
+    monkeypatch.setattr(random, "random", lambda: 0.99)  # every share near the whole spread
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+    rate_limited = asyncio.Event()
+
+    def handler(request: Request) -> Response:
+        sent.append(loop.time())
+        if len(sent) == 1:
+            rate_limited.set()
+            return Response(429, headers={"Retry-After": str(PAUSE / 2)}, json={"code": 20429})
+        return Response(200, json={"sid": SINK_SID})
+
+    async with EventsClient(
+        ACCOUNT_SID, AUTH_TOKEN, transport=MockTransport(handler), max_retries=1
+    ) as client:
+        first = asyncio.create_task(client.sinks.fetch(SINK_SID))
+        await rate_limited.wait()
+        held = asyncio.create_task(client.sinks.fetch(SINK_SID))  # waits at the gate
+        await asyncio.gather(first, held)
+
+    pause = PAUSE / 2
+    spread = _retry.gate_spread(pause)
+    refused_at, *later = sent
+    waits = sorted(at - refused_at for at in later)
+    # The 429'd request went again at Retry-After (timers may fire a tick early), well
+    # before the held one, which left with its share (0.99) of the spread.
+    assert pause - 0.02 <= waits[0] < pause + 0.5 * spread
+    assert waits[1] >= pause + 0.9 * spread
