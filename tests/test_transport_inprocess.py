@@ -10,8 +10,13 @@ import pytest
 
 from events_async import EventsClient, EventsTimeoutError, NotFoundError, TransportError
 from events_async.accounts import AccountsClient
-from events_async.testing import FakeEventsServer, Fault
-from events_async.testing.inprocess import IN_PROCESS_URL, InProcessTransport
+from events_async.testing import (
+    IN_PROCESS_URL,
+    FakeControl,
+    FakeEventsServer,
+    Fault,
+    InProcessTransport,
+)
 
 KINESIS = {"arn": "arn:x", "role_arn": "arn:y", "external_id": "z"}
 
@@ -117,4 +122,18 @@ async def test_the_in_process_timeout_bounds_each_request() -> None:
     async with fake.client(transport=fake.transport(timeout=0.05), max_retries=0) as client:
         with pytest.raises(EventsTimeoutError):
             await client.sinks.list().collect()
+    await fake.stop()
+
+
+async def test_fake_control_takes_a_transport_and_emits_in_process() -> None:
+    fake = FakeEventsServer()  # never started: no socket at all
+    account = fake.account
+    async with FakeControl(account.sid, account.auth_token, transport=fake.transport()) as control:
+        result = await control.emit("com.twilio.messaging.message.sent", count=2)
+    assert (result.type, result.count, result.deliveries) == (
+        "com.twilio.messaging.message.sent",
+        2,
+        (),
+    )
+    assert fake.request_count("POST /_fake/emit") == 1
     await fake.stop()

@@ -6,6 +6,9 @@ from events_async.testing import FakeEventsServer
 async with FakeEventsServer() as fake, fake.client() as client:
     sink = await client.sinks.create(...)
 ```
+
+`InProcessTransport` (`fake.transport()`) answers in process, without a socket:
+`fake.client(transport=fake.transport())` needs no `start()`.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .answers import Exchange
     from .catalog import DEFAULT_CATALOG, Catalog, CatalogSchema, CatalogType
+    from .control import FakeControl
     from .delivery import Attempt, Deliverer, Delivery
     from .faults import Fault, FaultPlan
-    from .server import Exchange, FakeEventsServer
+    from .inprocess import IN_PROCESS_URL, InProcessTransport
+    from .server import FakeEventsServer
     from .state import FakeAccount, FakeError, FakeSink, FakeSubscribedEvent, FakeSubscription
 
 __all__ = [
     "DEFAULT_CATALOG",
+    "IN_PROCESS_URL",
     "Attempt",
     "Catalog",
     "CatalogSchema",
@@ -31,6 +38,7 @@ __all__ = [
     "Delivery",
     "Exchange",
     "FakeAccount",
+    "FakeControl",
     "FakeError",
     "FakeEventsServer",
     "FakeSink",
@@ -38,6 +46,7 @@ __all__ = [
     "FakeSubscription",
     "Fault",
     "FaultPlan",
+    "InProcessTransport",
 ]
 
 # Imported on first use, so importing the package (the pytest plugin does) stays cheap.
@@ -49,8 +58,9 @@ _HOMES = {
     "DEFAULT_CATALOG": ".catalog",
     "Deliverer": ".delivery",
     "Delivery": ".delivery",
-    "Exchange": ".server",
+    "Exchange": ".answers",
     "FakeAccount": ".state",
+    "FakeControl": ".control",
     "FakeError": ".state",
     "FakeEventsServer": ".server",
     "FakeSink": ".state",
@@ -58,6 +68,8 @@ _HOMES = {
     "FakeSubscription": ".state",
     "Fault": ".faults",
     "FaultPlan": ".faults",
+    "IN_PROCESS_URL": ".inprocess",
+    "InProcessTransport": ".inprocess",
 }
 
 __getattr__ = lazy_exports(__name__, _HOMES)

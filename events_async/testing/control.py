@@ -25,6 +25,7 @@ from aiohttp import web
 from .._settings import BASE_URL_VARIABLE, DEFAULT_MAX_RESPONSE_BYTES, base_url_for, credentials_for
 from ..client import TwilioApiClient
 from ..errors import InvalidRequestError, ResponseDecodeError
+from ..transport import AsyncTransport
 from .delivery import Delivery
 from .handlers import read_form
 from .state import bad_request, parse_int, parse_json
@@ -143,6 +144,10 @@ class FakeControl(TwilioApiClient):
     `base_url`, else `EVENTS_ASYNC_BASE_URL` — never Twilio's: without either, or with a
     twilio.com host, it refuses with `InvalidRequestError`, so a fake's path is never sent
     to Twilio with real credentials.
+
+    `transport` is as for `EventsClient`: with `fake.transport()` (an
+    `InProcessTransport`) the fake is asked in process, and without `base_url` the origin
+    is the fake's own (`fake.url`, or `IN_PROCESS_URL` when it was never started).
     """
 
     def __init__(
@@ -155,7 +160,12 @@ class FakeControl(TwilioApiClient):
         base_url: str | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        transport: AsyncTransport | None = None,
     ) -> None:
+        from .inprocess import IN_PROCESS_URL, InProcessTransport  # aiohttp's test tooling
+
+        if base_url is None and isinstance(transport, InProcessTransport):
+            base_url = transport.fake.url or IN_PROCESS_URL
         origin = base_url_for(_fake_origin(base_url), None, None)
         host = (origin.host or "").lower().rstrip(".")
         if host == "twilio.com" or host.endswith(".twilio.com"):
@@ -170,6 +180,7 @@ class FakeControl(TwilioApiClient):
             max_retries=max_retries,
             max_concurrency=None,
             max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
+            transport=transport,
         )
 
     async def emit(

@@ -10,12 +10,12 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
-import attrs
 from aiohttp import web
 
 from ..client import EventsClient
 from ..webhooks.events import TEST_EVENT_TYPE
 from .accounts_api import AccountsApi
+from .answers import Exchange, error_response, exchange, http_refusal, misbehave
 from .auth import basic_credentials, same_secret
 from .catalog import DEFAULT_CATALOG, Catalog
 from .control import ControlApi
@@ -31,42 +31,6 @@ __all__ = ["Exchange", "FakeEventsServer"]
 logger = logging.getLogger("events_async.testing")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@attrs.frozen
-class Exchange:
-    """One request the fake answered, as recorded with `record=True`."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    form: list[tuple[str, str]]
-    status: int
-    body: bytes
-
-
-def _error_response(error: FakeError, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(
-        {
-            "code": error.code,
-            "message": error.message,
-            "more_info": f"https://www.twilio.com/docs/errors/{error.code}",
-            "status": error.status,
-        },
-        status=error.status,
-        headers=headers,
-    )
-
-
-def _http_refusal(request: web.Request, refused: web.HTTPException) -> web.Response:
-    """aiohttp's own 4xx (no route, wrong method, body too large) in Twilio's shape."""
-    if refused.status == 404:
-        message = f"The requested resource {request.path} was not found"
-        return _error_response(FakeError(404, 20404, message))
-    if isinstance(refused, web.HTTPMethodNotAllowed):
-        allow = ", ".join(sorted(refused.allowed_methods))
-        return _error_response(FakeError(405, 20004, "Method not allowed"), {"Allow": allow})
-    return _error_response(FakeError(refused.status, 20001, refused.reason))
 
 
 class FakeEventsServer:
@@ -303,10 +267,10 @@ class FakeEventsServer:
             if delay:
                 await asyncio.sleep(delay)
             if fault is not None and not fault.after:
-                return self._misbehave(request, fault)
+                return misbehave(request, fault)
             response = await self._answer(request, handler)
             if fault is not None:
-                return self._misbehave(request, fault)
+                return misbehave(request, fault)
             if self.exchanges is not None:
                 await self._record(request, response)
             return response
@@ -318,44 +282,18 @@ class FakeEventsServer:
         try:
             return await handler(request)
         except FakeError as error:
-            return _error_response(error)
+            return error_response(error)
         except web.HTTPException as refused:
             if refused.status < 400:
                 raise
-            return _http_refusal(request, refused)
+            return http_refusal(request, refused)
         except Exception:  # a bug in the fake: still Twilio's JSON, and a log line
             logger.exception("the fake failed on %s %s", request.method, request.path)
-            return _error_response(FakeError(500, 20500, "Internal Server Error"))
-
-    def _misbehave(self, request: web.Request, fault: Fault) -> web.StreamResponse:
-        if fault.drop:
-            if request.transport is not None:
-                request.transport.abort()
-            return web.Response(status=500)
-        if fault.malformed:
-            return web.Response(status=200, body=b'{"sid": "DG', content_type="application/json")
-        status = fault.status or 500
-        headers = {}
-        if fault.retry_after is not None:
-            headers["Retry-After"] = f"{fault.retry_after:g}"
-        code = 20429 if status == 429 else 20500 if status >= 500 else 20001
-        message = "Too Many Requests" if status == 429 else "Injected fault"
-        return _error_response(FakeError(status, code, message), headers)
+            return error_response(FakeError(500, 20500, "Internal Server Error"))
 
     async def _record(self, request: web.Request, response: web.StreamResponse) -> None:
-        form = await request.post() if request.method == "POST" else {}
-        body = response.body if isinstance(response, web.Response) else b""
         assert self.exchanges is not None
-        self.exchanges.append(
-            Exchange(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                form=[(k, v) for k, v in form.items() if isinstance(v, str)],
-                status=response.status,
-                body=body if isinstance(body, bytes) else b"",
-            )
-        )
+        self.exchanges.append(await exchange(request, response))
 
     # deliveries --------------------------------------------------------------------------
 
