@@ -71,7 +71,13 @@ RUNS: dict[str, Callable[[dict[str, str]], None]] = {
     "fleet.py": _fleet,
     "receive.py": _receive,
 }
-UNDER_PYTEST = {"test_with_fixture.py"}  # a user's test: run by pytest, below
+# A user's tests, each run by pytest below: with the pytest fixture, with `MockTransport`,
+# and with the fake in process.
+UNDER_PYTEST = {
+    "test_with_fixture.py",
+    "test_with_mock_transport.py",
+    "test_with_inprocess_fake.py",
+}
 
 
 def test_every_example_is_run_by_a_test() -> None:
@@ -90,13 +96,17 @@ def test_each_example_runs_against_a_plain_fake_server(name: str) -> None:
         RUNS[name](env)
 
 
-def test_the_fixture_example_passes_in_a_project_with_no_asyncio_configuration(
-    tmp_path: Path,
+@pytest.mark.parametrize("name", sorted(UNDER_PYTEST))
+def test_each_users_test_passes_in_a_project_with_no_asyncio_configuration(
+    name: str, tmp_path: Path
 ) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # strict mode, nothing configured
-    (tmp_path / "test_it.py").write_text((EXAMPLES / "test_with_fixture.py").read_text())
+    # pytest-asyncio's strict mode, nothing configured but the loop scope it warns about
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    (tmp_path / name).write_text((EXAMPLES / name).read_text())
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_it.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", name],
         capture_output=True,
         text=True,
         timeout=120,
