@@ -137,6 +137,74 @@ async def serve(peer: str, redis_url: str) -> None:
         await store.aclose()
 
 
+class _Wire(asyncio.Transport):
+    """A transport without a socket: what aiohttp writes is kept, and each complete answer
+    wakes the waiting delivery. So `in_process` runs aiohttp's parser, its request and
+    response objects and the handler, but no system call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.answered = asyncio.Event()
+
+    def write(self, data: Any) -> None:
+        self.written += data
+        head, sep, body = bytes(self.written).partition(b"\r\n\r\n")
+        if sep:
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            if len(body) >= length:
+                self.answered.set()
+
+    def writelines(self, data: Any) -> None:
+        for chunk in data:
+            self.write(chunk)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 8080)}.get(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+async def in_process(peer: str, count: int) -> None:
+    """`count` one-event deliveries to `peer`, one after another, through aiohttp's
+    protocol on a `_Wire`; for callgrind (`--in-process PEER --deliveries N`): run at two
+    counts and divide the difference. Peer `none` only builds the requests, what every
+    other peer's count includes too."""
+    origin = "http://127.0.0.1:8080"
+    requests = []
+    for url, body, signature in deliveries(origin, count, 1, 0):
+        head = (
+            f"POST {url.removeprefix(origin)} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+            f"X-Twilio-Signature: {signature}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    if peer == "none":
+        return
+    app = bare_app() if peer == "bare" else least_app() if peer == "least" else None
+    if app is None:
+        app = receiver_app(peer, "")[0]
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    protocol = runner.server()  # type: ignore[misc]
+    wire = _Wire()
+    protocol.connection_made(wire)
+    for request in requests:
+        wire.written.clear()
+        wire.answered.clear()
+        protocol.data_received(request)
+        await wire.answered.wait()
+        assert wire.written.startswith(b"HTTP/1.1 200"), bytes(wire.written[:200])
+    await runner.cleanup()
+
+
 def deliveries(origin: str, count: int, batch: int, run: int) -> list[tuple[str, bytes, str]]:
     """`count` signed deliveries of `batch` events each, every event id unique."""
     from events_async.webhooks import signature_for, signed_url
@@ -281,10 +349,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deliveries", type=int, default=4000, help="of 1 event (50: a tenth)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--serve", choices=PEERS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--in-process",
+        choices=("none", "bare", "least", "memory"),
+        help="only send --deliveries one-event deliveries to PEER in this process, without "
+        "a socket (for callgrind: run at two counts, divide the difference)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         asyncio.run(serve(args.serve, args.redis_url))
+        return 0
+    if args.in_process:
+        asyncio.run(in_process(args.in_process, args.deliveries))
         return 0
     results, trips_seen = measure(args)
     print(
