@@ -125,7 +125,7 @@ def fleet_options(
     client_options: dict[str, Any],
 ) -> FleetOptions:
     """The options checked: positive caps, a sane timeout, no per-client session."""
-    if "session" in client_options or "max_concurrency" in client_options:
+    if {"session", "max_concurrency", "limiter", "transport"} & set(client_options):
         raise InvalidRequestError("pass session and max_in_flight to the fleet itself")
     return FleetOptions(
         session=session,

@@ -43,6 +43,17 @@ def _fleet(env: dict[str, str]) -> None:
     assert result.stdout == f"{env['TWILIO_ACCOUNT_SID']} clean\n"  # a parent, no subaccounts
 
 
+def _streams(env: dict[str, str]) -> None:
+    """streams.py makes the sink and the subscription, then, run again, writes nothing."""
+    parent = env["TWILIO_ACCOUNT_SID"]
+    first = run(_example("streams.py"), env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == f"{parent} + create sink; + create subscription\n"
+    again = run(_example("streams.py"), env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"{parent} as the file says\n"
+
+
 def _receive(env: dict[str, str]) -> None:
     """receive.py on a free port; a sink and a subscription for it made with the command,
     then `events-async emit`: the example prints the event it handled."""
@@ -70,6 +81,7 @@ RUNS: dict[str, Callable[[dict[str, str]], None]] = {
     "fake.py": _fake,
     "fleet.py": _fleet,
     "receive.py": _receive,
+    "streams.py": _streams,
 }
 # A user's tests, each run by pytest below: with the pytest fixture, with `MockTransport`,
 # and with the fake in process.

@@ -194,6 +194,8 @@ async def test_an_api_key_login_is_reported_under_its_account_sid() -> None:
         {"concurrency": True},
         {"account_timeout": math.nan},
         {"session": None, "max_concurrency": 3},
+        {"limiter": None},  # the fleet's cap is the fleet's own
+        {"transport": None},  # one session for the fleet
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(options: dict[str, object]) -> None:
