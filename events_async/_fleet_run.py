@@ -38,7 +38,16 @@ from .client import EventsClient
 from .errors import AuthenticationError, EventsError, InvalidRequestError
 from .models import Account
 
-__all__ = ["FleetMember", "FleetOptions", "Job", "Login", "fleet_options", "label", "run_fleet"]
+__all__ = [
+    "FleetMember",
+    "FleetOptions",
+    "Job",
+    "Login",
+    "fleet_options",
+    "fleet_results",
+    "label",
+    "run_fleet",
+]
 
 logger = logging.getLogger("events_async")
 
@@ -250,6 +259,18 @@ async def run_fleet(
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             await members.aclose()
+
+
+async def fleet_results(
+    source: Iterable[Any] | AsyncIterable[Any], job: Job[R], options: FleetOptions
+) -> AsyncGenerator[R, None]:
+    """`run_fleet`'s results alone, as each account finishes; closing it ends the run."""
+    stream = run_fleet(source, job, options)
+    try:
+        async for _, result in stream:
+            yield result
+    finally:
+        await stream.aclose()
 
 
 def _known_total(source: Iterable[Any] | AsyncIterable[Any], shard: Shard | None) -> int | None:

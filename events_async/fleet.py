@@ -29,7 +29,15 @@ from typing import Any
 import aiohttp
 import attrs
 
-from ._fleet_run import FleetMember, FleetOptions, Job, Login, fleet_options, run_fleet
+from ._fleet_run import (
+    FleetMember,
+    FleetOptions,
+    Job,
+    Login,
+    fleet_options,
+    fleet_results,
+    run_fleet,
+)
 from ._shards import Shard, shard_number
 from .audit import (
     DEFAULT_CONCURRENCY,
@@ -148,18 +156,7 @@ def audit_fleet(
         progress,
         client_options,
     )
-    return _reports(accounts, _audit_job(options, catalog_per_account), options)
-
-
-async def _reports(
-    accounts: Iterable[Any] | AsyncIterable[Any], job: Job[AuditReport], options: FleetOptions
-) -> AsyncGenerator[AuditReport, None]:
-    stream = run_fleet(accounts, job, options)
-    try:
-        async for _, report in stream:
-            yield report
-    finally:
-        await stream.aclose()
+    return fleet_results(accounts, _audit_job(options, catalog_per_account), options)
 
 
 async def audit_accounts(

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import attrs
 
-from .._fleet_run import FleetMember, FleetOptions, Job, fleet_options, run_fleet
+from .._fleet_run import FleetMember, FleetOptions, Job, fleet_options, fleet_results
 from .._shards import Shard
 from ..audit import DEFAULT_CONCURRENCY, Progress
 from ..catalog import SharedCatalog
@@ -214,7 +214,7 @@ def plan_fleet(
             catalog=shared, concurrency=options.concurrency,
         )  # fmt: skip
 
-    return _results(accounts, Job(run, _failed, "plan"), options)
+    return fleet_results(accounts, Job(run, _failed, "plan"), options)
 
 
 def apply_fleet(
@@ -253,7 +253,7 @@ def apply_fleet(
             concurrency=options.concurrency,
         )  # fmt: skip
 
-    return _results(accounts, Job(run, _failed, "apply"), options)
+    return fleet_results(accounts, Job(run, _failed, "apply"), options)
 
 
 def export_fleet(
@@ -281,15 +281,4 @@ def export_fleet(
     def failed(label: str, message: str, signing_in: bool) -> Exported:
         return Exported(label, error=message)
 
-    return _results(accounts, Job(run, failed, "export"), options)
-
-
-async def _results(
-    accounts: Accounts, job: Job[Any], options: FleetOptions
-) -> AsyncGenerator[Any, None]:
-    stream = run_fleet(accounts, job, options)
-    try:
-        async for _, result in stream:
-            yield result
-    finally:
-        await stream.aclose()
+    return fleet_results(accounts, Job(run, failed, "export"), options)
