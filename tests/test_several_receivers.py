@@ -108,11 +108,13 @@ def handled(replicas: Sequence[Replica], step: str = "done") -> Counter[str]:
 
 
 async def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Poll `condition` (a function, or a coroutine function) until it holds, against a
+    deadline: what another process writes to a file or to Redis."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DEADLINE
-    while not condition():
+    while not (await condition() if asyncio.iscoroutinefunction(condition) else condition()):
         assert loop.time() < deadline, f"never: {what}"
-        await asyncio.sleep(0.02)  # polling a file another process writes, with a deadline
+        await asyncio.sleep(0.02)
 
 
 async def test_three_receivers_on_one_redis_handle_each_event_exactly_once(
@@ -175,7 +177,11 @@ async def test_a_stream_worker_killed_mid_event_has_its_entry_handled_by_another
             (tmp_path / "next").mkdir()
             with replicas(1, redis_url, tmp_path / "next", mode="stream") as (other,):
                 await wait_until(lambda: "h" in handled([other]), "another worker handled it")
-        assert await stream.backlog() == 0  # acknowledged: gone from the stream
+
+                async def acknowledged() -> bool:  # after its handler returned: not before
+                    return await stream.backlog() == 0  # XACK and XDEL: gone from the stream
+
+                await wait_until(acknowledged, "the entry was acknowledged")
     assert handled([doomed]) == Counter()
 
 
