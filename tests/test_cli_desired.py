@@ -478,16 +478,19 @@ def test_a_kinesis_sinks_subscription_waits_for_its_validation_and_each_plan_say
 
     status, out, _ = cli(capsys, "plan", *file, "--detailed-exitcode")
 
-    waiting = f"subscription 'delivery receipts' waits for sink {sink.sid}'s validation"
+    waiting = [
+        f"sink {sink.sid} (event stream) is validating: it delivers nothing until it is validated",
+        f"subscription 'delivery receipts' waits for sink {sink.sid}'s validation",
+    ]
     assert status == 2  # not yet what the file says: drift
     assert out.splitlines() == [
         f"Account {fake.account.sid}: waiting for a sink's validation",
-        f"  waiting: {waiting}",
+        *(f"  waiting: {line}" for line in waiting),
         "",
         "1 account: 0 to change (0 changes), 1 waiting for validation, 0 unchanged, 0 failed",
     ]
     assert cli(capsys, "plan", *file)[0] == 0  # without --detailed-exitcode: not an error
-    assert json_lines(cli(capsys, "plan", *file, "--json")[1])[0]["waiting"] == [waiting]
+    assert json_lines(cli(capsys, "plan", *file, "--json")[1])[0]["waiting"] == waiting
 
     validate = ["sinks", "validate", sink.sid, "--test-id", fake.test_id(sink.sid)]
     assert cli(capsys, *validate, *credentials(fake))[0] == 0  # the command it printed

@@ -222,6 +222,7 @@ def test_a_replacement_not_yet_active_waits_and_the_old_sink_keeps_delivering(
     result = plan(to_v2, current, latest=LATEST)
     assert steps(result) == []
     assert result.waiting == (
+        f"sink DG2 (hook) is {status}: it delivers nothing until it is validated",
         "sink DG1 is kept until its replacement DG2 is validated",
         "subscription 'receipts' waits for sink DG2's validation",
         "subscription \"someone else's\" waits for sink DG2's validation",
@@ -237,8 +238,21 @@ def test_a_replacement_not_yet_active_waits_and_the_old_sink_keeps_delivering(
     ]
 
 
+def test_a_sink_not_yet_active_waits_even_with_nothing_on_it() -> None:
+    pending = CurrentSink("DG1", "hook", "webhook", HOOK, "validating")
+    result = plan(desired(), CurrentState((pending,)), latest=LATEST)
+    assert steps(result) == []
+    assert result.waiting == (
+        "sink DG1 (hook) is validating: it delivers nothing until it is validated",
+    )
+    assert not result.empty  # not what the file says until it delivers
+
+
 def test_a_subscription_on_a_sink_not_yet_active_waits_for_it() -> None:
     pending = CurrentSink("DG1", "hook", "webhook", HOOK, "initialized")
     result = plan(desired(wanted(DesiredType(DELIVERED))), CurrentState((pending,)), latest=LATEST)
     assert steps(result) == []
-    assert result.waiting == ("subscription 'receipts' waits for sink DG1's validation",)
+    assert result.waiting == (
+        "sink DG1 (hook) is initialized: it delivers nothing until it is validated",
+        "subscription 'receipts' waits for sink DG1's validation",
+    )

@@ -228,6 +228,10 @@ class _Planner:
         if target.status == "active":
             return
         self.inactive.add(target.sid)
+        self.waiting.append(
+            f"sink {target.sid} ({target.description}) is {target.status or 'not active'}: "
+            "it delivers nothing until it is validated"
+        )
         if replaced is not None:
             self.kept.add(replaced.sid)
             self.waiting.append(
