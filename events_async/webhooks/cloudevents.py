@@ -112,10 +112,15 @@ def event_from_json(event: Any) -> CloudEvent:
     """The `CloudEvent` of one decoded JSON object; `PayloadError` says what is wrong."""
     if event.__class__ is not dict:
         raise PayloadError("it is not a JSON object")
-    identifier, source, specversion, kind = (_text(event, name, True) for name in _REQUIRED)
+    identifier = _text(event, "id", True)  # one call each, in _REQUIRED's order
+    source = _text(event, "source", True)
+    specversion = _text(event, "specversion", True)
+    kind = _text(event, "type", True)
     if specversion != "1.0":
         raise PayloadError(f"its specversion is {specversion[:20]!r}, not '1.0'")  # type: ignore[index]
-    dataschema, content_type, subject = (_text(event, name, False) for name in _OPTIONAL_TEXT)
+    dataschema = _text(event, "dataschema", False)  # and in _OPTIONAL_TEXT's
+    content_type = _text(event, "datacontenttype", False)
+    subject = _text(event, "subject", False)
     moment = None
     when = event.get("time")
     if when is not None:

@@ -126,15 +126,18 @@ class HandleNow:
         first: dict[str, CloudEvent] = {}
         for event in events:  # an id twice in one delivery is handled once
             first.setdefault(event.id, event)
-        unique = list(first.values())
+        unique = events if len(first) == len(events) else list(first.values())
         try:
-            claims = await _store(
-                "claim", self.store_timeout, self.dedupe.claim([e.id for e in unique])
-            )
+            claims = await _store("claim", self.store_timeout, self.dedupe.claim(list(first)))
         except StoreError as error:
             return _unavailable("dedupe store", error)
-        claimed = [e for e, claim in zip(unique, claims, strict=True) if claim is Claim.NEW]
-        busy = sum(claim is Claim.BUSY for claim in claims)
+        claimed: list[CloudEvent] = []
+        busy = 0
+        for event, claim in zip(unique, claims, strict=True):
+            if claim is Claim.NEW:
+                claimed.append(event)
+            elif claim is Claim.BUSY:
+                busy += 1
         duplicates = len(events) - len(claimed) - busy
         progress = Progress()
         started = time.perf_counter()

@@ -30,11 +30,13 @@ answers 200 once Redis has it; workers (`StreamConsumer`) handle them out of ban
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import orjson
 from aiohttp import web
 
 from .._validate import check_positive_int, check_seconds
@@ -82,8 +84,14 @@ RETRY_AFTER_SECONDS = "1"
 
 def _answer(status: int, message: str, **extra: Any) -> web.Response:
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-    return web.json_response(
-        {"status": status, "message": message, **extra}, status=status, headers=headers
+    answer = {"status": status, "message": message, **extra}
+    try:
+        # orjson, not web.json_response's json.dumps: ~4 µs less a delivery
+        body = orjson.dumps(answer)
+    except TypeError:  # a lone surrogate in a message: the standard library escapes it
+        body = json.dumps(answer).encode("ascii")
+    return web.Response(
+        body=body, status=status, headers=headers, content_type="application/json", charset="utf-8"
     )
 
 
