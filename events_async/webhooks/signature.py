@@ -72,12 +72,14 @@ def signed_url(destination: str, body: bytes) -> str:
 def _port_forms(url: str, parts: SplitResult) -> list[str]:
     """`url` as given, then with its default port added or removed (`:443`, `:80`)."""
     default = _DEFAULT_PORTS.get(parts.scheme.lower())
+    if default is None:
+        return [url]
     try:
         port = parts.port
     except ValueError:
         return [url]
-    if default is None or parts.hostname is None or (port is not None and port != default):
-        return [url]
+    if (port is not None and port != default) or parts.hostname is None:
+        return [url]  # (hostname last: each of these properties splits the netloc again)
     userinfo, _, hostport = parts.netloc.rpartition("@")
     prefix = f"{userinfo}@" if userinfo else ""
     if port is None:
