@@ -189,6 +189,7 @@ def test_what_the_file_does_not_name_is_unmanaged_and_left_alone_unless_pruned()
         ("- delete subscription", "legacy receipts", "DF7"),
         ("- delete sink", "legacy", "DG7"),
     ]
+    assert pruned.unmanaged == ()  # deleted, so not also "left alone"
 
 
 def test_secrets_are_never_compared() -> None:

@@ -198,7 +198,8 @@ async def _export(args: argparse.Namespace) -> int:
     finally:
         bar.finish()
     if directory is not None and not args.json:
-        _say(f"{counted(done, 'account')} exported to {directory}, {failed} failed", args)
+        written_out = counted(done - failed, "account")
+        _say(f"{written_out} exported to {directory}, {failed} failed", args)
     if stopped:
         return interrupted(done, "exported")
     return EXIT_FAILED if failed else 0

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _NOT_PLANNED = "the saved plan has no plan for this account"
-_STALE = "the account changed since the plan was made; plan it again"
+_STALE = "the account (or the file) changed since the plan was made; plan it again"
 
 
 async def plan_account(

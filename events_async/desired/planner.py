@@ -216,9 +216,12 @@ class _Planner:
                 )
         for sink in self.current.sinks:
             if sink.description not in wanted:
-                self.unmanaged.append(f"sink {sink.sid} ({sink.description or 'no description'})")
-                if self.prune:
+                if self.prune:  # a delete, not left alone: not listed as unmanaged too
                     self._delete_sink(sink, "not in the file (--prune)")
+                else:
+                    self.unmanaged.append(
+                        f"sink {sink.sid} ({sink.description or 'no description'})"
+                    )
         for old_sid, description in self.replaced.items():
             old = next(s for s in self.current.sinks if s.sid == old_sid)
             if old_sid not in self.kept:
@@ -257,9 +260,10 @@ class _Planner:
                 self._carry(subscription, by_description)  # pruned: deleted, not carried
                 continue
             label = subscription.description or "no description"
-            self.unmanaged.append(f"subscription {subscription.sid} ({label})")
             if self.prune:
                 self._delete_subscription(subscription, "not in the file (--prune)")
+            else:
+                self.unmanaged.append(f"subscription {subscription.sid} ({label})")
 
     def _subscription(self, desired: DesiredSubscription, found: list[CurrentSubscription]) -> None:
         if desired.sink not in self.targets:
