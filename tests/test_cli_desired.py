@@ -178,6 +178,28 @@ def test_a_bad_file_is_one_line_naming_its_key_path_before_any_request(
     assert fake.request_count("*") == 0
 
 
+def test_a_secret_not_set_or_empty_is_the_files_error_before_any_account(
+    fake: FakeEventsServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = tmp_path / "secret.toml"
+    secret.write_text(
+        '[[sink]]\ndescription = "seg"\ntype = "segment"\nwrite_key = { env = "SEG_KEY" }\n'
+    )
+    for value in (None, " "):
+        if value is None:
+            monkeypatch.delenv("SEG_KEY", raising=False)
+        else:
+            monkeypatch.setenv("SEG_KEY", value)
+        status, out, err = cli(capsys, "plan", "-f", str(secret), *credentials(fake))
+        told = "is not set" if value is None else "is empty"
+        assert (status, out) == (1, "")
+        assert err == f"events-async: error: {secret}: sink[0].write_key: $SEG_KEY {told}\n"
+    assert fake.request_count("*") == 0
+
+
 def test_a_missing_file_and_a_toml_error_are_one_line_too(
     fake: FakeEventsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

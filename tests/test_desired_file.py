@@ -129,6 +129,16 @@ def test_a_secret_that_is_not_set_names_its_key_path() -> None:
     assert raised.value.where == "sink[1].external_id"
 
 
+def test_an_empty_secret_is_refused_and_the_environment_checked_once_for_every_account() -> None:
+    loaded = parse_file(EXAMPLE)
+    with pytest.raises(FileError, match=r"\$KINESIS_EXTERNAL_ID is empty"):
+        loaded.for_account("AC1", environ={"KINESIS_EXTERNAL_ID": ""})
+    with pytest.raises(FileError, match=r"\$KINESIS_EXTERNAL_ID is not set") as raised:
+        loaded.check_environment({})
+    assert raised.value.where == "sink[1].external_id"
+    loaded.check_environment({"KINESIS_EXTERNAL_ID": "x", "SEGMENT_WRITE_KEY": "y"})
+
+
 def test_a_file_is_named_in_its_errors(tmp_path: Path) -> None:
     path = tmp_path / "streams.toml"
     path.write_text('[[sink]]\ndescription = ""\n')

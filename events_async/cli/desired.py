@@ -42,9 +42,13 @@ EXPORT_SCHEMA = "events_async.export/1"
 
 def _streams(args: argparse.Namespace) -> StreamsFile:
     try:
-        return load_file(args.file)
+        streams = load_file(args.file)
+        streams.check_environment()
     except FileError as failed:
+        if not failed.where.startswith(str(args.file)):
+            failed = FileError(f"{args.file}: {failed.where}", failed.message)
         raise Stop(str(failed)) from None
+    return streams
 
 
 async def _plan(args: argparse.Namespace) -> int:

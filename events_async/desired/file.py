@@ -150,6 +150,15 @@ class StreamsFile:
         texts += [t for s in self.subscriptions for t in (s.description, s.sink)]
         return any("{friendly_name}" in text for text in texts)
 
+    def check_environment(self, environ: Mapping[str, str] | None = None) -> None:
+        """Raise a `FileError` for the first secret whose variable is not set or empty:
+        the same for every account, so it is told once, before any request."""
+        env = os.environ if environ is None else environ
+        for entry in self.sinks:
+            for key, value in entry.configuration.items():
+                if isinstance(value, Env):
+                    _secret_value(value, env, f"{entry.where}.{key}")
+
     def for_account(
         self,
         account_sid: str,
@@ -167,9 +176,7 @@ class StreamsFile:
             secrets = set()
             for key, value in entry.configuration.items():
                 if isinstance(value, Env):
-                    if value.name not in env:
-                        raise FileError(f"{entry.where}.{key}", f"${value.name} is not set")
-                    configuration[key] = env[value.name]
+                    configuration[key] = _secret_value(value, env, f"{entry.where}.{key}")
                     secrets.add(key)
                 elif isinstance(value, str):
                     configuration[key] = _fill(value, fill)
@@ -184,6 +191,15 @@ class StreamsFile:
             for s in self.subscriptions
         )
         return DesiredState(tuple(sinks), subscriptions)
+
+
+def _secret_value(secret: Env, env: Mapping[str, str], where: str) -> str:
+    value = env.get(secret.name)
+    if value is None:
+        raise FileError(where, f"${secret.name} is not set")
+    if not value.strip():
+        raise FileError(where, f"${secret.name} is empty")
+    return value
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
