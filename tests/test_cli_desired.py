@@ -780,3 +780,22 @@ def test_totals_count_a_failed_plan_an_ambiguous_one_an_unchanged_one_and_a_wait
     assert totals.line().replace(KEEP, " ") == (
         "4 accounts: 0 to change (0 changes), 1 waiting for validation, 1 unchanged, 2 failed"
     )
+
+
+def test_no_sinks_command_shows_a_secret_setting(
+    fake: FakeEventsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configuration = json.dumps({"write_key": "s3cr3t-write-key"})
+    status, out, err = cli(capsys, "sinks", "create", "--description", "seg", "--type",
+                           "segment", "--configuration", configuration, "--json",
+                           *credentials(fake))  # fmt: skip
+    assert status == 0, err
+    sid = json.loads(out)["sid"]
+    assert json.loads(out)["sink_configuration"] == {"write_key": "***"}
+    for command in (["fetch", sid], ["fetch", sid, "--json"], ["list", "--wide"],
+                    ["list", "--json"]):  # fmt: skip
+        status, out, err = cli(capsys, "sinks", *command, *credentials(fake))
+        assert status == 0, err
+        assert "s3cr3t" not in out
+        assert "***" in out
+    assert fake.account.sink(sid).sink_configuration == {"write_key": "s3cr3t-write-key"}

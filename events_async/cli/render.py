@@ -22,6 +22,7 @@ import attrs
 
 from .._convert import converter
 from .._text import ELLIPSIS, fit, printable
+from ..desired.export import SECRET_KEYS
 from ..models import (
     EventType,
     Schema,
@@ -99,6 +100,18 @@ def _record(value: Any, out: TextIO, width: int | None) -> None:
         out.write(f"{name:<{label}}  {fit(_cell(getattr(value, name)), room)}\n")
 
 
+def _masked(value: Any) -> Any:
+    """`value` with each sink's secret settings (a Segment write key, a Kinesis external
+    id) shown as `***`: a command's output is read over shoulders and pasted in tickets."""
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    configuration = value.sink_configuration if isinstance(value, Sink) else None
+    if configuration and any(key in configuration for key in SECRET_KEYS):
+        shown = {k: "***" if k in SECRET_KEYS else v for k, v in configuration.items()}
+        return attrs.evolve(value, sink_configuration=shown)
+    return value
+
+
 def render(
     value: Any,
     *,
@@ -112,6 +125,7 @@ def render(
     `width` is the terminal's (None: never cut lines); `wide` shows every field whole.
     """
     out = out or sys.stdout
+    value = _masked(value)
     if wide:
         width = None
     if as_json:
