@@ -190,6 +190,25 @@ def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Con
             f"{read}    if {present}{name}.__class__ is not type_{name}:\n"
             f"        hook_{name}({name}, None)\n"
         )
+    if inner is datetime and _ISO_ACCEPTS_Z:
+        # The common case inline: an ISO 8601 string (Twilio's `...Z`), parsed by
+        # fromisoformat without the two calls of the hook; anything else (RFC 2822, a
+        # datetime, a wrong kind) goes to the hook, which parses or raises as before.
+        namespace[f"hook_{name}"] = _PLAIN_HOOKS[datetime]
+        namespace.setdefault("fromisoformat", _fromisoformat)
+        namespace.setdefault("utc", timezone.utc)
+        return (
+            f"{read}    if {name}.__class__ is str:\n"
+            f"        try:\n"
+            f"            {name} = fromisoformat({name})\n"
+            f"        except ValueError:\n"
+            f"            {name} = hook_{name}({name}, None)\n"
+            f"        else:\n"
+            f"            if {name}.tzinfo is None:\n"
+            f"                {name} = {name}.replace(tzinfo=utc)\n"
+            f"    elif {name} is not None:\n"
+            f"        {name} = hook_{name}({name}, None)\n"
+        )
     if inner is not None:
         namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
         return f"{read}    if {name} is not None:\n        {name} = hook_{name}({name}, None)\n"

@@ -53,12 +53,14 @@ def path_segment(value: str) -> str:
     `/`, `?`, `#`, spaces and Unicode are escaped; a segment of dots (`.`, `..`) is
     escaped too, so no value can climb or change the path.
     """
+    if value.__class__ is str and value.isalnum() and value.isascii():
+        return value  # SIDs and the API's own names, checked first: three cheap calls
     if not isinstance(value, str) or not value:
         raise InvalidRequestError("a path parameter must be a non-empty string")
     if value.strip(".") == "":
         return value.replace(".", "%2E")
-    if (value.isascii() and value.isalnum()) or _UNRESERVED.match(value):
-        return value  # SIDs, event types, schema ids: nothing to escape
+    if _UNRESERVED.match(value):
+        return value  # event types, schema ids: nothing to escape
     try:
         return quote(value, safe="")
     except UnicodeEncodeError:
