@@ -4,8 +4,10 @@ Serves the Events API of `--accounts` accounts (SIDs `AC{n:032x}`, tokens
 `fleet-token-{n}`), each holding 10 sinks and 10 subscriptions of 10 event types: the
 fake's own answers for such an account, rendered once at start-up and then served from
 memory to every account alike, after `--latency-ms`. So the server is cheap per request
-and not what is measured; `GET /_stats` tells its CPU time and requests served, so the
-harness can show how busy it was.
+and not what is measured. `GET /_stats` (neither delayed nor counted) tells its CPU time,
+the requests served and, of those, the catalog's (`/v1/Types…` and `/v1/Schemas/…`,
+the same for every account), so the harness counts what each peer asked rather than
+assuming it and can show how busy the server was.
 
 The first line printed is `READY <origin>`.
 """
@@ -60,13 +62,20 @@ async def render_account() -> dict[str, bytes]:
     return bodies
 
 
+def is_catalog(path: str) -> bool:
+    """Whether a path reads Twilio's catalog (event types, schemas): the same for every
+    account, so a fleet may read it once a run."""
+    return path.startswith(("/v1/Types", "/v1/Schemas/"))
+
+
 def fleet_app(bodies: dict[str, bytes], accounts: int, latency: float) -> web.Application:
     allowed = {authorization(n) for n in range(accounts)}
-    served = 0
+    served = catalog = 0
 
     async def answer(request: web.Request) -> web.Response:
-        nonlocal served
+        nonlocal served, catalog
         served += 1
+        catalog += is_catalog(request.path)
         if request.headers.get("Authorization") not in allowed:
             return web.json_response({"code": 20003, "status": 401}, status=401)
         body = bodies.get(request.path)
@@ -77,7 +86,9 @@ def fleet_app(bodies: dict[str, bytes], accounts: int, latency: float) -> web.Ap
         return web.Response(body=body, content_type="application/json")
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"cpu": time.process_time(), "requests": served})
+        return web.json_response(
+            {"cpu": time.process_time(), "requests": served, "catalog": catalog}
+        )
 
     app = web.Application()
     app.router.add_get("/_stats", stats)
