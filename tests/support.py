@@ -13,7 +13,9 @@ from aiohttp.test_utils import TestServer
 
 from events_async import EventsClient
 
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+TESTS = ROOT / "tests"
+DATA = TESTS / "data"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "s3cr3t-auth-token-value"
 API_KEY = "SK" + "fedcba9876543210" * 2
