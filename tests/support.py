@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -53,3 +54,39 @@ def loopback_client(base_url: str, **options: Any) -> EventsClient:
     """A client with test credentials pointed at a loopback server."""
     options.setdefault("max_retries", 0)
     return EventsClient(ACCOUNT_SID, AUTH_TOKEN, base_url=base_url, **options)
+
+
+class CountingConnector(aiohttp.TCPConnector):
+    """A pool that counts the connections it has handed out and not got back, through
+    aiohttp's public `connect()` and `Connection.add_callback` (aiohttp keeps no public
+    count of them): `in_use`. A connection dropped without `release()` or `close()`
+    stays counted."""
+
+    in_use = 0
+
+    async def connect(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
+        connection = await super().connect(*args, **kwargs)
+        self.in_use += 1
+        connection.add_callback(self._returned)
+        return connection
+
+    def _returned(self) -> None:
+        self.in_use -= 1
+
+
+@contextlib.asynccontextmanager
+async def counted_session(pool_size: int = 100) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session like the library's own (a pool of `pool_size`, no cookie jar) on a
+    `CountingConnector`: inject it (`session=`) and read `connections_in_use(session)`."""
+    connector = CountingConnector(limit=pool_size)
+    async with aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
+        yield session
+
+
+def connections_in_use(session: aiohttp.ClientSession) -> int:
+    """Connections of a `counted_session()` handed out and not yet returned."""
+    connector = session.connector
+    assert isinstance(connector, CountingConnector)
+    return connector.in_use

@@ -21,8 +21,10 @@ from events_async import Sink, __version__
 from events_async._audit_rules import Finding, Severity
 from events_async.audit import AuditReport
 from events_async.cli import _MaskSecrets, main
-from events_async.cli.parser import build_parser
+from events_async.cli.connection import CONNECTION_OPTIONS
+from events_async.cli.parser import ALL_GROUPS, GLOBAL_OPTIONS, build_parser
 from events_async.cli.render import ProgressBar, render
+from events_async.cli.spec import LIST_OPTIONS, Arg, each_arg
 
 from .test_cli import run
 
@@ -145,24 +147,34 @@ def test_verbose_masks_every_known_secret() -> None:
     assert record.getMessage() == "token *** and ***"
 
 
-def _subcommands(
-    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from _subcommands(sub, (*path, name))
-    if path:
-        yield path, parser
+def _commands() -> Iterator[tuple[list[str], tuple[Arg, ...]]]:
+    """Each command's words and every argument it takes, from the parser's tables."""
+    for group in ALL_GROUPS:
+        for command in group.commands:
+            args = each_arg(command.args) + GLOBAL_OPTIONS
+            args += LIST_OPTIONS if command.lists else ()
+            args += CONNECTION_OPTIONS if command.connects else ()
+            yield [group.name, *([command.name] if command.name else [])], args
 
 
-def test_every_option_has_help_and_every_list_pages() -> None:
-    for path, parser in _subcommands(build_parser()):
-        for action in parser._actions:
-            assert action.help, (path, action.dest)
-        flags = {flag for action in parser._actions for flag in action.option_strings}
-        if path in LIST_COMMANDS:
-            assert {"--page-size", "--limit"} <= flags, path
+def test_every_option_has_help_and_every_list_pages(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "10000")  # each option's help on one line, unbroken
+    parser = build_parser()
+    listed = set()
+    for words, args in _commands():
+        with pytest.raises(SystemExit):
+            parser.parse_args([*words, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        for arg in args:
+            help_text = " ".join(arg.help.replace("%%", "%").split())
+            assert help_text, (words, arg.flags)
+            assert f"{arg.shown} " in shown, (words, arg.flags)
+            assert help_text in shown, (words, arg.flags)
+        if {"--page-size", "--limit"} <= {arg.shown for arg in args}:
+            listed.add(tuple(words))
+    assert listed == set(LIST_COMMANDS)
 
 
 class _Terminal(io.StringIO):

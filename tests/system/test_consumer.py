@@ -151,22 +151,21 @@ async def racing_pair(
     redis_url: str, client: aioredis.Redis, stack: AsyncExitStack, **options: Any
 ) -> tuple[StreamConsumer, StreamConsumer]:
     """Two workers, each on a connection of its own, about to sweep an entry that a
-    third worker read and abandoned, once it has been pending `idle`."""
+    third worker read and abandoned, once it has been pending `idle`: neither has read
+    yet, so each sweeps at its first read."""
     await read_some(StreamConsumer(client, consumer="dies", **options))
-    a, b = [
-        await stack.enter_async_context(
-            StreamConsumer.from_url(redis_url, consumer=name, **options)
-        )
-        for name in "ab"
-    ]
-    assert (await a.read(), await b.read()) == ([], [])  # connected; nothing idle yet
+    workers = []
+    for name in "ab":
+        own = aioredis.Redis.from_url(redis_url)
+        stack.push_async_callback(own.aclose)
+        assert await own.ping()  # connected before the race
+        workers.append(StreamConsumer(own, consumer=name, **options))
 
     async def idle() -> bool:
         return bool(await client.xpending_range(KEY, "events_async", "-", "+", 1, idle=200))
 
     await wait_until(idle)
-    a._next_reclaim = b._next_reclaim = 0.0  # both sweep at their next read
-    return a, b
+    return workers[0], workers[1]
 
 
 async def test_two_workers_reclaiming_at_once_take_an_entry_once(

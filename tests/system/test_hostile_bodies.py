@@ -14,10 +14,9 @@ import sys
 import pytest
 
 from events_async import ResponseDecodeError, Sink
-from events_async.transport import AiohttpTransport
 
 from ..hostile import head, json_response, raw_server, read_request
-from ..support import SINK_SID, TESTS, loopback_client
+from ..support import SINK_SID, TESTS, connections_in_use, counted_session, loopback_client
 
 PROBE = TESTS / "memory_probe.py"
 CAP_MIB = 32
@@ -90,15 +89,15 @@ async def test_over_the_cap_the_connection_is_closed_not_drained(declared: bool)
             sent += len(block)
 
     cap = 256 * 1024
-    async with raw_server(conversation) as url, loopback_client(url, max_response_bytes=cap) as c:
+    async with (
+        raw_server(conversation) as url,
+        counted_session() as session,
+        loopback_client(url, max_response_bytes=cap, session=session) as c,
+    ):
         for _ in range(3):
             with pytest.raises(ResponseDecodeError):
                 await c.sinks.fetch(SINK_SID)
-        assert isinstance(c.transport, AiohttpTransport)
-        assert c.transport.session is not None
-        connector = c.transport.session.connector
-        assert connector is not None
-        assert len(connector._acquired) == 0
+        assert connections_in_use(session) == 0
     assert connections == 3  # each refused body's connection closed, none reused
     assert sent < 3 * 8 * 1024 * 1024  # and none read to its end
 

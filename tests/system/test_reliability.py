@@ -19,9 +19,8 @@ from events_async import (
     _retry,
 )
 from events_async.testing import FakeEventsServer, Fault
-from events_async.transport import AiohttpTransport
 
-from ..support import API_SECRET, AUTH_TOKEN, basic_auth
+from ..support import API_SECRET, AUTH_TOKEN, basic_auth, connections_in_use, counted_session
 
 DELIVERED = "com.twilio.messaging.message.delivered"
 SEGMENT = {"write_key": "k"}
@@ -37,17 +36,6 @@ def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 async def fake() -> AsyncIterator[FakeEventsServer]:
     async with FakeEventsServer(seed=7) as server:
         yield server
-
-
-def acquired_connections(client: EventsClient) -> int:
-    """Connections the client's pool has handed out and not got back (aiohttp keeps no
-    public count of them)."""
-    transport = client.transport
-    assert isinstance(transport, AiohttpTransport)
-    session = transport.session
-    if session is None or session.connector is None:
-        return 0
-    return len(session.connector._acquired)  # type: ignore[attr-defined]
 
 
 async def until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
@@ -82,10 +70,13 @@ async def test_a_slow_response_times_out(fake: FakeEventsServer) -> None:
     fake.inject(Fault("GET /v1/Types/{Type}", delay=5.0, times=None))
     # the answer is slow, not the connection: a loaded machine may take over 0.1 s to connect
     slow_read = aiohttp.ClientTimeout(total=2, sock_connect=5, sock_read=0.2)
-    async with fake.client(max_retries=1, timeout=slow_read) as client:
+    async with (
+        counted_session() as session,
+        fake.client(session=session, max_retries=1, timeout=slow_read) as client,
+    ):
         with pytest.raises(EventsTimeoutError):
             await client.event_types.fetch(DELIVERED)
-        assert acquired_connections(client) == 0
+        assert connections_in_use(session) == 0
     assert fake.request_count("GET /v1/Types/{Type}") == 2
 
 
@@ -108,13 +99,13 @@ async def test_a_create_answered_with_503_after_it_took_effect_is_not_repeated(
 async def test_gather_over_10000_fetches_completes_within_the_pool(
     fake: FakeEventsServer,
 ) -> None:
-    async with fake.client() as client:
+    async with counted_session() as session, fake.client(session=session) as client:
         sink = await client.sinks.create(
             description="hot", sink_type="segment", sink_configuration=SEGMENT
         )
         assert sink.sid is not None
         results = await asyncio.gather(*(client.sinks.fetch(sink.sid) for _ in range(10_000)))
-        assert acquired_connections(client) == 0
+        assert connections_in_use(session) == 0
     assert len(results) == 10_000
     assert {r.sid for r in results} == {sink.sid}
     assert fake.peak_in_flight <= 100
@@ -134,21 +125,21 @@ async def test_cancelling_requests_mid_flight_releases_every_connection(
     fake: FakeEventsServer,
 ) -> None:
     fake.inject(Fault("GET /v1/Types/{Type}", delay=30.0, times=None))
-    async with fake.client() as client:
+    async with counted_session() as session, fake.client(session=session) as client:
         tasks = [asyncio.create_task(client.event_types.fetch(DELIVERED)) for _ in range(20)]
         await until(lambda: fake.in_flight == 20)
-        assert acquired_connections(client) == 20
+        assert connections_in_use(session) == 20
         for task in tasks:
             task.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         assert all(isinstance(r, asyncio.CancelledError) for r in results)
-        assert acquired_connections(client) == 0
+        assert connections_in_use(session) == 0
         fake.faults.clear()
         assert (await client.event_types.fetch(DELIVERED)).type == DELIVERED
 
 
 async def test_cancelling_mid_iteration_releases_the_connection(fake: FakeEventsServer) -> None:
-    async with fake.client() as client:
+    async with counted_session() as session, fake.client(session=session) as client:
         await asyncio.gather(
             *(
                 client.sinks.create(
@@ -171,17 +162,17 @@ async def test_cancelling_mid_iteration_releases_the_connection(fake: FakeEvents
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert acquired_connections(client) == 0
+        assert connections_in_use(session) == 0
 
 
 async def test_breaking_out_of_async_for_leaves_nothing_open(fake: FakeEventsServer) -> None:
-    async with fake.client() as client:
+    async with counted_session() as session, fake.client(session=session) as client:
         seen = 0
         async for event_type in client.event_types.list(page_size=5):
             seen += 1
             if event_type.type == "com.twilio.messaging.message.undelivered":
                 break
-        assert acquired_connections(client) == 0
+        assert connections_in_use(session) == 0
     assert seen == 4
     assert fake.request_count("GET /v1/Types") == 1
 
@@ -247,7 +238,7 @@ async def test_soak_20000_requests_through_faults(
     ]
     loop = asyncio.get_running_loop()
     started = loop.time()
-    async with fake.client(max_retries=2) as client:
+    async with counted_session() as session, fake.client(session=session, max_retries=2) as client:
         seed = await client.sinks.create(
             description="seed", sink_type="segment", sink_configuration=SEGMENT
         )
@@ -260,7 +251,7 @@ async def test_soak_20000_requests_through_faults(
         ]
         fetches = [client.sinks.fetch(seed.sid) for _ in range(19_000)]
         outcomes = await asyncio.gather(*creates, *fetches, return_exceptions=True)
-        assert acquired_connections(client) == 0
+        assert connections_in_use(session) == 0
     elapsed = loop.time() - started
 
     unexpected = [
