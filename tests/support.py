@@ -90,3 +90,29 @@ def connections_in_use(session: aiohttp.ClientSession) -> int:
     connector = session.connector
     assert isinstance(connector, CountingConnector)
     return connector.in_use
+
+
+def linked_pages(
+    next_urls: list[str | None], seen: list[str], *, page: Any = None
+) -> web.Application:
+    """A list endpoint that answers with the next of `next_urls` as next_page_url."""
+
+    async def sinks(request: web.Request) -> web.Response:
+        seen.append(str(request.rel_url))
+        index = len(seen) - 1
+        meta = {
+            "page": index if page is None else page,
+            "page_size": 1,
+            "key": "sinks",
+            "next_page_url": next_urls[min(index, len(next_urls) - 1)],
+        }
+        return web.json_response({"sinks": [{"sid": "DG" + "0" * 32}], "meta": meta})
+
+    async def other(request: web.Request) -> web.Response:
+        return web.json_response({"sinks": [], "meta": {"key": "sinks"}})
+
+    app = web.Application()
+    app.router.add_get("/v1/Sinks", sinks)
+    app.router.add_get("/v1/Subscriptions", other)
+    app.router.add_get("/v1/Types", other)
+    return app

@@ -147,6 +147,7 @@ def test_bad_configuration_is_refused_clearly(
         ({"region": "ie1"}, {}, "https://events.ie1.twilio.com"),
         ({"edge": "dublin"}, {}, "https://events.dublin.us1.twilio.com"),
         ({"region": "au1", "edge": "sydney"}, {}, "https://events.sydney.au1.twilio.com"),
+        ({"region": "IE1", "edge": "dublin"}, {}, "https://events.dublin.ie1.twilio.com"),
         (
             {},
             {"TWILIO_REGION": "ie1", "TWILIO_EDGE": "dublin"},
@@ -162,6 +163,40 @@ def test_base_url_region_and_edge(
         monkeypatch.setenv(name, value)
 
     assert EventsClient(ACCOUNT_SID, AUTH_TOKEN, **kwargs).base_url == expected
+
+
+HOSTILE_HOSTS = [
+    "attacker.example/",
+    "attacker.example",
+    "a/b",
+    "evil.com#",
+    "x:1",
+    "user@x",
+    "-bad",
+    "bad-",
+    "",
+    " us1",
+    "us1\n",
+    "ü",
+    "a" * 64,
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_HOSTS)
+@pytest.mark.parametrize("option", ["region", "edge"])
+def test_region_and_edge_accept_one_dns_label_only(option: str, value: str) -> None:
+    with pytest.raises(InvalidRequestError, match=option):
+        EventsClient(ACCOUNT_SID, AUTH_TOKEN, **{option: value})
+
+
+@pytest.mark.parametrize("value", HOSTILE_HOSTS[:4])
+@pytest.mark.parametrize("variable", ["TWILIO_REGION", "TWILIO_EDGE"])
+def test_the_environment_cannot_move_the_origin_either(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InvalidRequestError):
+        EventsClient(ACCOUNT_SID, AUTH_TOKEN)
 
 
 def test_repr_shows_no_secret() -> None:
