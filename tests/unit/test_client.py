@@ -1,4 +1,5 @@
-"""EventsClient configuration and session lifecycle."""
+"""EventsClient configuration and session lifecycle (which credentials sign a request, and
+from where: tests/unit/test_credentials.py)."""
 
 from __future__ import annotations
 
@@ -92,29 +93,6 @@ async def test_headers_name_the_library_and_authenticate() -> None:
     assert decode_basic_auth(headers["Authorization"]) == (ACCOUNT_SID, AUTH_TOKEN)
 
 
-async def test_api_key_and_secret_authenticate_instead_of_the_token() -> None:
-    seen: list[web.Request] = []
-    async with serve(_echo_app(seen)) as origin:
-        client = EventsClient(api_key=API_KEY, api_secret=API_SECRET, base_url=origin)
-        async with client:
-            await client.sinks.fetch(SINK_SID)
-    assert decode_basic_auth(seen[0].headers["Authorization"]) == (API_KEY, API_SECRET)
-
-
-def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-
-    assert EventsClient().account_sid == ACCOUNT_SID
-
-
-def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TWILIO_API_KEY", API_KEY)
-    monkeypatch.setenv("TWILIO_API_SECRET", API_SECRET)
-
-    assert EventsClient().api_key == API_KEY
-
-
 @pytest.mark.parametrize(
     ("args", "kwargs", "message"),
     [
@@ -122,7 +100,6 @@ def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ((ACCOUNT_SID,), {}, "no credentials"),
         ((None, AUTH_TOKEN), {}, "no credentials"),
         (("ACnot-a-sid", AUTH_TOKEN), {}, "account_sid must be"),
-        ((), {"api_key": API_KEY}, "api_secret"),
         ((), {"api_key": "SKshort", "api_secret": API_SECRET}, "api_key must be"),
         ((ACCOUNT_SID, AUTH_TOKEN), {"max_retries": -1}, "max_retries"),
         ((ACCOUNT_SID, AUTH_TOKEN), {"max_concurrency": 0}, "max_concurrency"),
