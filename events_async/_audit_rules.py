@@ -167,10 +167,11 @@ class AuditData:
 
 def find_problems(data: AuditData) -> list[Finding]:
     """Every finding the data supports."""
+    catalog = {t.type: t for t in data.catalog} if data.catalog is not None else None
     return [
         *_sink_findings(data),
-        *_subscription_findings(data),
-        *_event_type_findings(data),
+        *_subscription_findings(data, catalog),
+        *_event_type_findings(data, catalog),
         *_duplicate_deliveries(data),
     ]
 
@@ -184,58 +185,77 @@ def _label(description: str | None) -> str:
     return f'"{description}"' if description else "(no description)"
 
 
+_NOT_VALIDATED = (SinkStatus.INITIALIZED, SinkStatus.VALIDATING)
+
+# Each rule below checks every sink, subscription and subscribed event of an account, and
+# nearly all of them are fine: the checks come first and cheapest, and a finding's words
+# (names, lists of SIDs) are made only for a finding.
+
+
 def _sink_findings(data: AuditData) -> Iterator[Finding]:
     if data.sinks is None:
         return
     used = {s.sink_sid for s in data.subscriptions} if data.subscriptions is not None else None
     for sink in data.sinks:
-        sid, name = sink.sid, _label(sink.description)
-        if sink.status is SinkStatus.FAILED:
+        sid, status = sink.sid, sink.status
+        if status is SinkStatus.FAILED:
+            name = _label(sink.description)
             yield make_finding(FindingCode.SINK_FAILED, sid, f"sink {name} has failed")
-        elif sink.status in (SinkStatus.INITIALIZED, SinkStatus.VALIDATING):
+        elif status in _NOT_VALIDATED:
             yield make_finding(
                 FindingCode.SINK_NOT_VALIDATED,
                 sid,
-                f"sink {name} is {sink.status}: test and validate it before it can deliver",
+                f"sink {_label(sink.description)} is {status}: "
+                "test and validate it before it can deliver",
             )
-        if used is not None and sink.sid not in used:
+        if used is not None and sid not in used:
             yield make_finding(
-                FindingCode.SINK_UNUSED, sid, f"no subscription delivers to sink {name}"
+                FindingCode.SINK_UNUSED,
+                sid,
+                f"no subscription delivers to sink {_label(sink.description)}",
             )
+        if sink.sink_type is not SinkType.WEBHOOK:
+            continue
         destination = (sink.sink_configuration or {}).get("destination")
-        if (
-            sink.sink_type is SinkType.WEBHOOK
-            and isinstance(destination, str)
-            and not destination.lower().startswith("https://")
-        ):
+        if isinstance(destination, str) and not destination.lower().startswith("https://"):
             yield make_finding(
                 FindingCode.WEBHOOK_INSECURE,
                 sid,
-                f"webhook sink {name} delivers over plain HTTP to {destination}",
+                f"webhook sink {_label(sink.description)} delivers over plain HTTP to "
+                f"{destination}",
             )
 
 
-def _subscription_findings(data: AuditData) -> Iterator[Finding]:
+def _subscription_findings(
+    data: AuditData, catalog: dict[str, EventType] | None
+) -> Iterator[Finding]:
     if data.subscriptions is None:
         return
     sinks = {s.sid: s for s in data.sinks} if data.sinks is not None else None
-    schema_of = {t.type: t.schema_id for t in data.catalog} if data.catalog is not None else {}
+    # the latest version of each type's schema; a type with no schema (or not in the
+    # catalog) is looked up as the schema "" (never read, so never outdated)
+    versions = data.latest_versions
+    unknown = versions.get("")
+    latest_of = {
+        type: versions.get(entry.schema_id or "") for type, entry in (catalog or {}).items()
+    }
     for subscription in data.subscriptions:
-        sid, name = subscription.sid, _label(subscription.description)
+        sid = subscription.sid
         if sinks is not None:
             sink = sinks.get(subscription.sink_sid)
             if sink is None:
                 yield make_finding(
                     FindingCode.SUBSCRIPTION_SINK_MISSING,
                     sid,
-                    f"subscription {name} delivers to sink {subscription.sink_sid}, "
-                    "which does not exist",
+                    f"subscription {_label(subscription.description)} delivers to sink "
+                    f"{subscription.sink_sid}, which does not exist",
                 )
             elif sink.status is not SinkStatus.ACTIVE:
                 yield make_finding(
                     FindingCode.SUBSCRIPTION_SINK_NOT_ACTIVE,
                     sid,
-                    f"subscription {name} delivers to sink {sink.sid}, which is {sink.status}",
+                    f"subscription {_label(subscription.description)} delivers to sink "
+                    f"{sink.sid}, which is {sink.status}",
                 )
         events = data.subscribed_events.get(sid)
         if events is None:
@@ -244,33 +264,44 @@ def _subscription_findings(data: AuditData) -> Iterator[Finding]:
             yield make_finding(
                 FindingCode.SUBSCRIPTION_EMPTY,
                 sid,
-                f"subscription {name} subscribes to no event types",
+                f"subscription {_label(subscription.description)} subscribes to no event types",
             )
         for event in events:
-            latest = data.latest_versions.get(schema_of.get(event.type) or "")
-            if (
-                latest is not None
-                and event.schema_version is not None
-                and event.schema_version < latest
-            ):
+            version = event.schema_version
+            if version is None:
+                continue
+            latest = latest_of.get(event.type, unknown)
+            if latest is not None and version < latest:
                 yield make_finding(
                     FindingCode.SCHEMA_VERSION_OUTDATED,
                     sid,
-                    f"{event.type} is delivered at schema version {event.schema_version}; "
+                    f"{event.type} is delivered at schema version {version}; "
                     f"the latest is {latest}",
                 )
 
 
-def _event_type_findings(data: AuditData) -> Iterator[Finding]:
-    if data.catalog is None:
+def _event_type_findings(
+    data: AuditData, catalog: dict[str, EventType] | None
+) -> Iterator[Finding]:
+    if catalog is None:
         return
-    catalog = {t.type: t for t in data.catalog}
-    users: dict[str, list[str]] = defaultdict(list)
-    for sid, events in data.subscribed_events.items():
+    subscribed = data.subscribed_events
+    types = {event.type for events in subscribed.values() if events for event in events}
+    flagged = sorted(
+        type
+        for type in types
+        if (entry := catalog.get(type)) is None or entry.status not in (None, "available")
+    )
+    if not flagged:
+        return
+    users: dict[str, list[str]] = {type: [] for type in flagged}
+    for sid, events in subscribed.items():
         for event in events or ():
-            users[event.type].append(sid)
-    for type, sids in sorted(users.items()):
-        where = ", ".join(sorted(sids))
+            sids = users.get(event.type)
+            if sids is not None:
+                sids.append(sid)
+    for type in flagged:
+        where = ", ".join(sorted(users[type]))
         entry = catalog.get(type)
         if entry is None:
             yield make_finding(
@@ -278,7 +309,7 @@ def _event_type_findings(data: AuditData) -> Iterator[Finding]:
                 type,
                 f"{type} is not in the event-type catalog; subscribed by {where}",
             )
-        elif entry.status not in (None, "available"):
+        else:
             yield make_finding(
                 FindingCode.EVENT_TYPE_DEPRECATED,
                 type,
@@ -289,10 +320,33 @@ def _event_type_findings(data: AuditData) -> Iterator[Finding]:
 def _duplicate_deliveries(data: AuditData) -> Iterator[Finding]:
     if data.subscriptions is None:
         return
+    subscribed = data.subscribed_events
+    # first, cheaply, the sinks that may receive a type twice: a subscription that lists
+    # a type twice, or two subscriptions of one sink that share a type
+    types_of: dict[str, set[str]] = {}
+    suspects: set[str] = set()
+    for subscription in data.subscriptions:
+        events = subscribed.get(subscription.sid)
+        if not events:
+            continue
+        sink_sid = subscription.sink_sid
+        types = {event.type for event in events}
+        seen = types_of.get(sink_sid)
+        if seen is None:
+            types_of[sink_sid] = types
+        elif not seen.isdisjoint(types):
+            suspects.add(sink_sid)
+        else:
+            seen |= types
+        if len(types) != len(events):
+            suspects.add(sink_sid)
+    if not suspects:
+        return
     deliveries: dict[tuple[str, str], list[str]] = defaultdict(list)
     for subscription in data.subscriptions:
-        for event in data.subscribed_events.get(subscription.sid) or ():
-            deliveries[(subscription.sink_sid, event.type)].append(subscription.sid)
+        if subscription.sink_sid in suspects:
+            for event in subscribed.get(subscription.sid) or ():
+                deliveries[(subscription.sink_sid, event.type)].append(subscription.sid)
     for (sink_sid, type), sids in sorted(deliveries.items()):
         if len(sids) > 1:
             yield make_finding(
