@@ -57,10 +57,16 @@ def test_the_fleet_benchmark_runs_at_a_tiny_size() -> None:
     result = _bench("benchmarks.fleet", "--sizes", "3", "--runs", "1", "--latency-ms", "5")
     assert result.returncode == 0, result.stderr
     rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| 3 ")]
-    requests = {row[1]: int(row[2]) for row in rows}
-    assert set(requests) == {"raw", "events_async"}
-    assert requests["raw"] == 54  # 18 requests an account
-    assert requests["events_async"] <= 54  # the same, but the catalog read once a run
+    # (catalog, peer) -> requests the server counted, and of them the catalog's
+    counts = {(row[1], row[2]): (int(row[3]), int(row[4])) for row in rows}
+    assert set(counts) == {(c, p) for c in ("once", "per-account") for p in ("raw", "events_async")}
+    # 12 an account (two lists, 10 subscriptions' events), and the catalog (the types
+    # and 5 schemas): once a run, or once an account
+    assert counts[("per-account", "raw")] == counts[("per-account", "events_async")] == (54, 18)
+    assert counts[("once", "raw")] == (42, 6)
+    made, catalog = counts[("once", "events_async")]
+    assert made - catalog == 36
+    assert 6 <= catalog <= 18  # an account that waits too long for another's read reads it
 
 
 def test_the_apply_benchmark_runs_at_a_tiny_size() -> None:
