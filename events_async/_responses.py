@@ -6,13 +6,16 @@ tree's `ApiError`s and `ResponseDecodeError`s.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
 from yarl import URL
 
 from .errors import ApiError, ResponseDecodeError, error_class_for, undecodable_error_class_for
+
+if TYPE_CHECKING:
+    from ._deadline import Watch
 
 __all__ = ["Answer", "api_error", "decode_success", "read_capped"]
 
@@ -44,12 +47,17 @@ def _too_large(method: str, url: URL, status: int, cap: int) -> ResponseDecodeEr
 
 
 async def read_capped(
-    response: aiohttp.ClientResponse, cap: int, method: str, url: URL
+    response: aiohttp.ClientResponse,
+    cap: int,
+    method: str,
+    url: URL,
+    watch: Watch | None = None,
 ) -> bytes | bytearray:
     """The body, read as it arrives and counted after decompression.
 
     Past `cap` bytes the connection is closed (not drained, not reused) and nothing more
-    is buffered: `ResponseDecodeError`.
+    is buffered: `ResponseDecodeError`. Each chunk is progress for `watch`'s read
+    deadline.
     """
     declared = response.content_length
     encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
@@ -57,9 +65,11 @@ async def read_capped(
         if declared > cap:
             response.close()
             raise _too_large(method, url, response.status, cap)
-        return await _read_declared(response, declared)
+        return await _read_declared(response, declared, watch)
     body = bytearray()  # grown in place: no second copy of a large body
     async for chunk in response.content.iter_any():
+        if watch is not None:
+            watch.moved()
         if len(body) + len(chunk) > cap:
             response.close()
             raise _too_large(method, url, response.status, cap)
@@ -67,17 +77,25 @@ async def read_capped(
     return body
 
 
-async def _read_declared(response: aiohttp.ClientResponse, length: int) -> bytes | bytearray:
+async def _read_declared(
+    response: aiohttp.ClientResponse,
+    length: int,
+    watch: Watch | None,
+) -> bytes | bytearray:
     """A body whose length is known (aiohttp stops at it): into one buffer of that size,
     so a large body is never copied while it grows."""
     first = await response.content.readany()
     if len(first) >= length:
-        return first
+        return first  # all of it at once (a fetch): no read left to watch
     body = bytearray(length)
     view = memoryview(body)
     view[: len(first)] = first
     size = len(first)
+    if watch is not None:
+        watch.moved()
     async for chunk in response.content.iter_any():
+        if watch is not None:
+            watch.moved()
         view[size : size + len(chunk)] = chunk
         size += len(chunk)
     view.release()

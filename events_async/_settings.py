@@ -25,6 +25,7 @@ __all__ = [
     "base_url_for",
     "credentials_for",
     "timeout_for",
+    "wire_timeout",
 ]
 
 DEFAULT_BASE_URL = "https://events.twilio.com"
@@ -156,4 +157,17 @@ def timeout_for(timeout: aiohttp.ClientTimeout | float | None) -> aiohttp.Client
     seconds = check_seconds(timeout, "timeout")
     return aiohttp.ClientTimeout(
         total=seconds, connect=None, sock_connect=seconds, sock_read=seconds
+    )
+
+
+def wire_timeout(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """What aiohttp keeps of `timeout`: its connect phases. The total and the read
+    deadline are the transport's own (`events_async._deadline`): aiohttp's arm a timer
+    per request and re-arm one on every chunk received."""
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeout.connect,
+        sock_connect=timeout.sock_connect,
+        sock_read=None,
+        ceil_threshold=timeout.ceil_threshold,
     )

@@ -41,8 +41,9 @@ import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from ._deadline import Deadlines
 from ._responses import Answer, read_capped
-from ._settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_SIZE, timeout_for
+from ._settings import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_SIZE, timeout_for, wire_timeout
 from ._validate import check_positive_int
 from .errors import ClientClosedError
 
@@ -218,8 +219,11 @@ class AiohttpTransport:
 
     Each request sets its own headers and turns off the session's `raise_for_status`,
     redirects, default auth and cookies; aiohttp's silent resend of a request on a dropped
-    keep-alive connection is refused. `timeout` is as for `EventsClient`. Each body is
-    read under a running cap of `max_response_bytes`, counted after decompression.
+    keep-alive connection is refused. `timeout` is as for `EventsClient`: aiohttp keeps
+    its connect phases, the transport itself its total and read deadlines (see
+    `events_async._deadline`: the head within the read timeout of the attempt's start,
+    then no read timeout without a chunk of the body). Each body is read under a running
+    cap of `max_response_bytes`, counted after decompression.
     """
 
     def __init__(
@@ -233,6 +237,8 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._timeout = timeout_for(timeout)
+        self._wire_timeout = wire_timeout(self._timeout)  # connecting only: aiohttp's
+        self._deadlines: Deadlines | None = None  # the attempts' own, made in the loop
         self._max_response_bytes = check_positive_int(max_response_bytes, "max_response_bytes")
         self._pool_size = check_positive_int(pool_size, "pool_size")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -270,6 +276,8 @@ class AiohttpTransport:
     async def aclose(self) -> None:
         """Close the session if this transport made it; safe to call twice."""
         self._closed = True
+        if self._deadlines is not None:
+            self._deadlines.close()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             if self._loop is asyncio.get_running_loop():
@@ -294,23 +302,37 @@ class AiohttpTransport:
                 headers = {k: v for k, v in headers.items() if k != "Authorization"}
             middlewares = (_OneSend(authorization),)
         method, url = request.method, request.url
+        deadlines = self._deadlines
+        assert deadlines is not None
+        task = asyncio.current_task()
+        assert task is not None
+        watch = deadlines.watch(task)
         try:
             async with session.request(
                 method,
                 url,
                 data=request.body,
                 headers=headers,
-                timeout=self._timeout,
+                timeout=self._wire_timeout,
                 allow_redirects=False,
                 raise_for_status=False,
                 middlewares=middlewares,
             ) as response:
-                raw = await read_capped(response, self._max_response_bytes, method, url)
+                watch.response = response
+                watch.moved()
+                raw = await read_capped(response, self._max_response_bytes, method, url, watch)
                 return _answer(response.status, response.headers, raw)
+        except asyncio.CancelledError:
+            error = watch.failure()  # past a deadline: the timeout; else a cancel
+            if error is None:
+                raise
+            raise error from None
         except RuntimeError as exc:
             if session.closed:  # closed under us, between our check and aiohttp's
                 raise ClientClosedError(f"{method} {url}: the session was closed") from exc
             raise
+        finally:
+            deadlines.done(watch)
 
     def _open(self) -> aiohttp.ClientSession:
         """The session for the running loop, made (or remade after a loop move) as needed."""
@@ -321,6 +343,8 @@ class AiohttpTransport:
             if self._loop is not None:
                 self._move_to_new_loop()
             self._loop = loop
+            timeout = self._timeout
+            self._deadlines = Deadlines(loop, total=timeout.total, read=timeout.sock_read)
         session = self._session
         if session is None:
             session = self._session = new_session(self._pool_size)
