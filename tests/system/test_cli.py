@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import io
 import json
 import os
 import queue
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 
 from events_async.cli import main
-from events_async.cli.render import ProgressBar
 
 DELIVERED = "com.twilio.messaging.message.delivered"
 
@@ -281,51 +279,3 @@ def test_wrong_token_exits_2(fake_server: list[str], capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert err.startswith("events-async: error: HTTP 401 (code 20003)")
     assert main(["audit", *connection]) == 2
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_the_progress_bar_draws_only_on_a_terminal() -> None:
-    terminal, pipe = _Terminal(), io.StringIO()
-    for stream in (terminal, pipe):
-        bar = ProgressBar(stream, width=10)
-        bar(0, 0)
-        bar(3, 6)
-        bar(6, 6)
-        bar.finish()
-    assert "[#####.....] 3/6" in terminal.getvalue()
-    assert "[##########] 6/6" in terminal.getvalue()
-    assert terminal.getvalue().endswith("\r")
-    assert pipe.getvalue() == ""
-
-
-def test_fake_server_subcommand_serves_the_demo() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "events_async", "fake-server", "--port", "0", "--demo"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    try:
-        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
-        sid = process.stdout.readline().split("=", 1)[1].strip()
-        token = process.stdout.readline().split("=", 1)[1].strip()
-        result = run(
-            "sinks",
-            "list",
-            "--base-url",
-            url,
-            "--account-sid",
-            sid,
-            "--auth-token",
-            token,
-            "--json",
-        )
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-    assert len(json.loads(result.stdout)) == 5

@@ -1,10 +1,11 @@
 """The command behaves like gh or the Stripe CLI: one line per error, never a traceback,
-quiet on a closed pipe, tables that fit a terminal, flags named in messages."""
+quiet on a closed pipe, every option with its help, a fake's exports enough to run it.
+(What it draws on a terminal: tests/unit/test_cli_width.py, tests/unit/test_cli_render.py;
+its usage errors: tests/unit/test_cli_errors.py.)"""
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import os
@@ -13,17 +14,12 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
 
 import pytest
 
-from events_async import Sink, __version__
-from events_async._audit_rules import Finding, Severity
-from events_async.audit import AuditReport
 from events_async.cli import _MaskSecrets, main
 from events_async.cli.connection import CONNECTION_OPTIONS
 from events_async.cli.parser import ALL_GROUPS, GLOBAL_OPTIONS, build_parser
-from events_async.cli.render import ProgressBar, render
 from events_async.cli.spec import LIST_OPTIONS, Arg, each_arg
 
 from .test_cli import run
@@ -125,12 +121,6 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
-def test_version() -> None:
-    result = run("--version")
-    assert result.returncode == 0
-    assert result.stdout.strip() == f"events-async {__version__}"
-
-
 def test_verbose_logs_requests_to_stderr() -> None:
     result = run("sinks", "list", "--fake", "-v")
     assert result.returncode == 0
@@ -175,83 +165,6 @@ def test_every_option_has_help_and_every_list_pages(
         if {"--page-size", "--limit"} <= {arg.shown for arg in args}:
             listed.add(tuple(words))
     assert listed == set(LIST_COMMANDS)
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def _widest_line(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    args: list[str],
-    *,
-    tty: bool,
-) -> int:
-    if tty:
-        terminal = _Terminal()
-        monkeypatch.setattr(sys, "stdout", terminal)
-        monkeypatch.setenv("COLUMNS", "80")
-    status = main(args)
-    output = terminal.getvalue() if tty else capsys.readouterr().out
-    if tty:
-        monkeypatch.undo()
-    assert status in (0, 1), args
-    return max(len(line) for line in output.splitlines())
-
-
-TABLE_COMMANDS = [
-    ["types", "list", "--fake"],
-    ["schemas", "versions", "Messaging.MessageStatus", "--fake"],
-    ["sinks", "list", "--fake"],
-    ["types", "fetch", "com.twilio.messaging.message.delivered", "--fake"],
-    ["subscriptions", "list", "--fake"],
-    ["audit", "--fake"],
-]
-
-
-@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=[" ".join(a[:2]) for a in TABLE_COMMANDS])
-def test_tables_fit_80_columns_on_a_terminal_and_stay_whole_in_a_pipe(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
-) -> None:
-    on_terminal = _widest_line(monkeypatch, capsys, args, tty=True)
-    in_a_pipe = _widest_line(monkeypatch, capsys, args, tty=False)
-    wide = _widest_line(monkeypatch, capsys, [*args, "--wide"], tty=True)
-    assert on_terminal <= 80
-    assert in_a_pipe >= on_terminal
-    assert wide >= in_a_pipe
-
-
-def test_a_record_fits_the_terminal_unless_wide() -> None:
-    sink = Sink(
-        sid="DG" + "0" * 32,
-        description="d" * 150,
-        sink_configuration={"destination": "https://example.com/" + "x" * 150},
-        links={"sink_test": "https://events.twilio.com/v1/Sinks/DG/Test" + "y" * 100},
-    )
-    narrow, wide, piped = io.StringIO(), io.StringIO(), io.StringIO()
-    render(sink, as_json=False, out=narrow, width=80)
-    render(sink, as_json=False, out=wide, width=80, wide=True)
-    render(sink, as_json=False, out=piped, width=None)
-    assert max(len(line) for line in narrow.getvalue().splitlines()) == 80
-    assert narrow.getvalue().count("\u2026") == 3
-    assert wide.getvalue() == piped.getvalue()
-    assert "x" * 150 in piped.getvalue()
-
-
-def test_usage_errors_name_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    subscription = "DF" + "0" * 32
-    assert main(["subscriptions", "update", subscription, "--fake"]) == 2
-    assert _one_line(capsys.readouterr().err) == (
-        "events-async: error: subscriptions update needs --description or --sink-sid"
-    )
-    with pytest.raises(SystemExit) as exited:
-        main(["subscribed-events", "update", subscription, "com.x", "--fake"])
-    assert exited.value.code == 2
-    assert "--schema-version" in capsys.readouterr().err
-    assert main(["subscriptions", "list", "--sink-sid", "DG1", "--fake"]) == 2
-    assert "--sink-sid must be a DG SID" in capsys.readouterr().err
 
 
 def _beside_a_fake_server(
@@ -303,42 +216,6 @@ def test_the_fake_servers_fleet_is_audited_with_no_options_but_its_exports(
     assert result.returncode == 1, result.stderr  # the demo fleet has errors
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["accounts"] == 4  # the suspended subaccount is left out
-
-
-def test_the_progress_bar_never_moves_backwards_as_the_total_grows() -> None:
-    terminal = _Terminal()
-    bar = ProgressBar(terminal, width=10)
-    bar(5, 10)
-    bar(5, 20)  # more work found: the bar holds
-    assert terminal.getvalue().split("\r")[-1] == "auditing [#####.....] 5/20"
-
-
-def _report(findings: list[Finding], *, authentication_failed: bool = False) -> AuditReport:
-    return AuditReport(
-        account_sid="AC" + "0" * 32,
-        started_at=datetime.now(timezone.utc),
-        duration_seconds=0.5,
-        findings=findings,
-        sinks=1,
-        subscriptions=2,
-        subscribed_events=1,
-        authentication_failed=authentication_failed,
-    )
-
-
-def test_the_audit_headline_counts_in_words() -> None:
-    one_error = Finding(Severity.ERROR, "SINK_FAILED", "DG1", "failed")
-    headline = _report([one_error]).summary().splitlines()[0]
-    assert headline.endswith(
-        ": 1 sink, 2 subscriptions, 1 subscribed event in 0.50s: 1 error, 0 warnings, 0 info"
-    )
-
-
-def test_after_a_401_the_headline_says_the_account_could_not_be_read() -> None:
-    refused = Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "sinks", "HTTP 401")
-    headline = _report([refused], authentication_failed=True).summary().splitlines()[0]
-    assert "could not be read (authentication failed)" in headline
-    assert "sink" not in headline.split(":", 1)[1]
 
 
 def test_credential_flags_win_over_an_api_key_in_the_environment() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from events_async import SinkStatus, WebhookSinkConfiguration
+from events_async import SinkStatus, WebhookSinkConfiguration, __version__
 from events_async.testing import FakeEventsServer
 
 from ..support import ROOT
@@ -203,5 +203,5 @@ def test_version_is_the_newest_release_in_the_changelog() -> None:
         [sys.executable, "-m", "events_async", "--version"],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    assert result.stdout.strip() == f"events-async {released[0]}"
+    assert result.stdout.strip() == f"events-async {__version__}" == f"events-async {released[0]}"
     assert headings[1].startswith(released[0] + " — 20")  # a release has its date

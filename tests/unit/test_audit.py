@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from events_async import EventsClient, WebhookSinkConfiguration
+from events_async import EventsClient, Finding, WebhookSinkConfiguration
 from events_async._audit_rules import AuditData, find_problems
 from events_async.audit import (
     REPORT_SCHEMA,
@@ -312,3 +313,31 @@ def test_users_strict_code_gets_a_str_sid_and_public_finding_types(tmp_path: Pat
         ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(user)]
     )
     assert status == 0, out + err
+
+
+def _report(findings: list[Finding], *, authentication_failed: bool = False) -> AuditReport:
+    return AuditReport(
+        account_sid="AC" + "0" * 32,
+        started_at=datetime.now(timezone.utc),
+        duration_seconds=0.5,
+        findings=findings,
+        sinks=1,
+        subscriptions=2,
+        subscribed_events=1,
+        authentication_failed=authentication_failed,
+    )
+
+
+def test_the_audit_headline_counts_in_words() -> None:
+    one_error = Finding(Severity.ERROR, "SINK_FAILED", "DG1", "failed")
+    headline = _report([one_error]).summary().splitlines()[0]
+    assert headline.endswith(
+        ": 1 sink, 2 subscriptions, 1 subscribed event in 0.50s: 1 error, 0 warnings, 0 info"
+    )
+
+
+def test_after_a_401_the_headline_says_the_account_could_not_be_read() -> None:
+    refused = Finding(Severity.ERROR, "AUDIT_INCOMPLETE", "sinks", "HTTP 401")
+    headline = _report([refused], authentication_failed=True).summary().splitlines()[0]
+    assert "could not be read (authentication failed)" in headline
+    assert "sink" not in headline.split(":", 1)[1]

@@ -285,3 +285,17 @@ def test_the_exit_statuses_are_documented() -> None:
     import events_async.cli
 
     assert "74 (sysexits' EX_IOERR)" in (events_async.cli.__doc__ or "")
+
+
+def test_usage_errors_name_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    subscription = "DF" + "0" * 32
+    assert main(["subscriptions", "update", subscription, "--fake"]) == 2
+    assert capsys.readouterr().err == (
+        "events-async: error: subscriptions update needs --description or --sink-sid\n"
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["subscribed-events", "update", subscription, "com.x", "--fake"])
+    assert exited.value.code == 2
+    assert "--schema-version" in capsys.readouterr().err
+    assert main(["subscriptions", "list", "--sink-sid", "DG1", "--fake"]) == 2
+    assert "--sink-sid must be a DG SID" in capsys.readouterr().err

@@ -15,7 +15,6 @@ import pytest
 
 from events_async.cli import main
 from events_async.cli.accounts_file import parse_accounts
-from events_async.cli.render import ProgressBar
 from events_async.cli.spec import UsageError
 from events_async.fleet import Login
 from events_async.testing import FakeAccount, FakeEventsServer
@@ -397,20 +396,6 @@ def test_one_accounts_audit_counts_reads_until_it_knows_them_all(
     assert bars
     assert all(f.endswith("/15") and _bar_is_honest(f) for f in bars)
     assert bars[-1] == "auditing [##############################] 15/15"
-
-
-def test_the_bar_covers_a_longer_line_it_drew_before() -> None:
-    terminal = _Terminal()
-    bar = ProgressBar(
-        terminal, width=4, label="x", counter=lambda done: f"{done} accounts audited…"
-    )
-    bar(7, None)
-    bar(7, 9)
-    bar.finish()
-    first, second, clear = terminal.getvalue().split("\r")[1:4]
-    assert first == "7 accounts audited…"
-    assert second == "x [###.] 7/9".ljust(len(first))
-    assert clear == " " * len(first)
 
 
 def test_no_subaccount_token_reaches_any_output_even_verbose(fake: FakeEventsServer) -> None:

@@ -245,3 +245,44 @@ async def test_listen_shows_one_time_format_in_both_modes(monkeypatch: pytest.Mo
         assert line.split()[0] == document["time"] == "2025-01-31T12:00:00.250Z"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", document["time"])
     assert "time" not in documents[3]
+
+
+def _widest_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    *,
+    tty: bool,
+) -> int:
+    if tty:
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stdout", terminal)
+        monkeypatch.setenv("COLUMNS", "80")
+    status = main(args)
+    output = terminal.getvalue() if tty else capsys.readouterr().out
+    if tty:
+        monkeypatch.undo()
+    assert status in (0, 1), args
+    return max(len(line) for line in output.splitlines())
+
+
+TABLE_COMMANDS = [
+    ["types", "list", "--fake"],
+    ["schemas", "versions", "Messaging.MessageStatus", "--fake"],
+    ["sinks", "list", "--fake"],
+    ["types", "fetch", "com.twilio.messaging.message.delivered", "--fake"],
+    ["subscriptions", "list", "--fake"],
+    ["audit", "--fake"],
+]
+
+
+@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=[" ".join(a[:2]) for a in TABLE_COMMANDS])
+def test_tables_fit_80_columns_on_a_terminal_and_stay_whole_in_a_pipe(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    on_terminal = _widest_line(monkeypatch, capsys, args, tty=True)
+    in_a_pipe = _widest_line(monkeypatch, capsys, args, tty=False)
+    wide = _widest_line(monkeypatch, capsys, [*args, "--wide"], tty=True)
+    assert on_terminal <= 80
+    assert in_a_pipe >= on_terminal
+    assert wide >= in_a_pipe
