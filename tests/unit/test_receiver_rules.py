@@ -120,15 +120,18 @@ async def test_malformed_events_are_skipped_logged_counted_and_hooked(
         (b"not json", "the body is not JSON"),
         (b"[]", "the body holds no event"),
         (b'[{"id": ""}]', "event 0 is not a CloudEvent"),
+        (b'{"hello": "world"}', "not a CloudEvent"),  # signed JSON, but no event
     ],
 )
 async def test_only_a_delivery_with_nothing_to_handle_is_a_400(body: bytes, said: str) -> None:
-    receiver = EventReceiver(Handled(), auth_tokens=TOKEN)
+    handled = Handled()
+    receiver = EventReceiver(handled, auth_tokens=TOKEN)
     async with serving(receiver) as url:
         target = signed_url(url, body)
         status, answer = await send("POST", target, body, signature_for(TOKEN, target))
     assert status == 400
     assert said in answer["message"]
+    assert handled.calls == 0
 
 
 # escaping ----------------------------------------------------------------------------------
