@@ -1,4 +1,6 @@
-"""Reliability against the fake: retries through faults, concurrency, cancellation, secrets."""
+"""Reliability against the fake: retries through faults, concurrency, cancellation, secrets;
+no connection is kept by a timeout, a cancel or a break. (The retry policy request by
+request: tests/unit/test_retry.py.)"""
 
 from __future__ import annotations
 
@@ -50,23 +52,7 @@ async def until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
 # --- retries through the fake's faults ------------------------------------------------
 
 
-async def test_429_then_503_then_200_succeeds_with_two_retries(fake: FakeEventsServer) -> None:
-    route = "GET /v1/Types/{Type}"
-    fake.fail_next(route, status=429, retry_after=0.01)
-    fake.fail_next(route, status=503)
-    async with fake.client(max_retries=2) as client:
-        assert (await client.event_types.fetch(DELIVERED)).type == DELIVERED
-    assert fake.request_count(route) == 3
-
-
-async def test_a_dropped_connection_on_get_is_retried(fake: FakeEventsServer) -> None:
-    fake.inject(Fault("GET /v1/Types/{Type}", drop=True, times=2))
-    async with fake.client(max_retries=2) as client:
-        assert (await client.event_types.fetch(DELIVERED)).type == DELIVERED
-    assert fake.request_count("GET /v1/Types/{Type}") == 3  # our retries, none of aiohttp's
-
-
-async def test_a_slow_response_times_out(fake: FakeEventsServer) -> None:
+async def test_a_slow_response_times_out_and_frees_its_connection(fake: FakeEventsServer) -> None:
     fake.inject(Fault("GET /v1/Types/{Type}", delay=5.0, times=None))
     # the answer is slow, not the connection: a loaded machine may take over 0.1 s to connect
     slow_read = aiohttp.ClientTimeout(total=2, sock_connect=5, sock_read=0.2)
