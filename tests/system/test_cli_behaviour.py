@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,14 +39,6 @@ def _one_line(text: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        yield taken.getsockname()[1]
-
-
 @pytest.mark.parametrize(
     "runner",
     [["-m", "events_async", "fake-server"], ["-m", "events_async.testing"]],
@@ -61,13 +52,12 @@ def busy_port() -> Iterator[int]:
         (["--port", "eighty"], 2, "not a port number"),
         (["--host", "8.8.8.8", "--port", "0"], 2, "cannot listen on 8.8.8.8:0"),
         (["--host", "nosuchhost.invalid", "--port", "0"], 2, "cannot listen on nosuchhost"),
-        (["--port", "BUSY"], 2, "cannot listen on 127.0.0.1:"),
     ],
 )
 def test_the_fake_server_fails_in_one_line(
-    runner: list[str], options: list[str], status: int, says: str, busy_port: int
+    runner: list[str], options: list[str], status: int, says: str
 ) -> None:
-    options = [str(busy_port) if o == "BUSY" else o for o in options]
+    """(A port in use: tests/system/test_ports.py.)"""
     result = subprocess.run(
         [sys.executable, *runner, *options], capture_output=True, text=True, timeout=60, check=False
     )
