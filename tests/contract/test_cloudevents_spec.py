@@ -101,14 +101,20 @@ def test_an_attribute_that_is_null_counts_as_absent() -> None:
         ("null", "application/json", "null"),
         ('"quoted"', None, '"quoted"'),
         ("true", None, "true"),
-        ('{"a": 1}', "text/plain", '{"a": 1}'),
+        ('{"a": 1}', "text/plain", '{"a": 1}'),  # not JSON by its content type
+        ("123", None, "123"),
         ("{broken", None, "{broken"),
+        ("[1,", None, "[1,"),  # not JSON after all: stays a string
     ],
 )
 def test_a_string_data_is_decoded_only_when_it_holds_an_object_or_array(
     data: str, content_type: str | None, seen: object
 ) -> None:
-    assert event_from_json(event(data=data, datacontenttype=content_type)).data == seen
+    """As Kinesis delivers it: an object or array as a JSON string; written back, the
+    event reads the same."""
+    parsed = event_from_json(event(data=data, datacontenttype=content_type))
+    assert parsed.data == seen
+    assert event_from_json(json.loads(json.dumps(event_to_json(parsed)))) == parsed
 
 
 def test_an_event_written_back_reads_the_same() -> None:

@@ -375,14 +375,6 @@ def test_receiver_settings_are_checked() -> None:
     assert "s3cr3t-value" not in repr(EventReceiver(auth_tokens="s3cr3t-value"))
 
 
-async def test_an_id_twice_in_one_delivery_is_handled_once_in_order() -> None:
-    handled = Handled()
-    async with receiving(handler=handled) as (fake, _, url):
-        status, body, _ = await post(url, events_body("a", "b", "a"), token=fake.account.auth_token)
-    assert (status, body["handled"], body["duplicates"]) == (200, 2, 1)
-    assert handled.ids == ["a", "b"]
-
-
 async def test_a_trickled_body_is_408_and_frees_its_slot() -> None:
     handled = Handled()
     async with receiving(handler=handled, max_concurrent=1, read_timeout=0.3) as (fake, rx, url):
