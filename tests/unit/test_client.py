@@ -3,6 +3,9 @@ from where: tests/unit/test_credentials.py)."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import aiohttp
 import pytest
 from aiohttp import web
@@ -93,26 +96,72 @@ async def test_headers_name_the_library_and_authenticate() -> None:
     assert decode_basic_auth(headers["Authorization"]) == (ACCOUNT_SID, AUTH_TOKEN)
 
 
+SIGNED_IN = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+KEY_PAIR = {"api_key": API_KEY, "api_secret": API_SECRET}
+BAD_CONFIGURATIONS: list[tuple[str, dict[str, Any], str, str | None]] = [
+    # (what, the arguments, what the message says, the parameter it names)
+    ("nothing", {}, "no credentials", None),  # no one argument is at fault
+    ("a SID alone", {"account_sid": ACCOUNT_SID}, "no credentials", None),
+    ("a token alone", {"auth_token": AUTH_TOKEN}, "no credentials", None),
+    (
+        "account sid",
+        {**SIGNED_IN, "account_sid": "ACnot-a-sid"},
+        "account_sid must be",
+        "account_sid",
+    ),
+    ("token of a surrogate", {**SIGNED_IN, "auth_token": "\ud800"}, "valid Unicode", "auth_token"),
+    ("api key", {**KEY_PAIR, "api_key": "SKshort"}, "api_key must be", "api_key"),
+    ("api secret missing", {"api_key": API_KEY}, "needs api_secret", "api_secret"),
+    ("api key missing", {"api_secret": API_SECRET}, "needs api_key", "api_key"),
+    ("secret of a surrogate", {**KEY_PAIR, "api_secret": "\udc00"}, "valid Unicode", "api_secret"),
+    ("timeout zero", {**SIGNED_IN, "timeout": 0}, "timeout", "timeout"),
+    (
+        "timeout phase",
+        {**SIGNED_IN, "timeout": aiohttp.ClientTimeout(sock_read=float("inf"))},
+        "timeout.sock_read must be",
+        "timeout",
+    ),
+    ("max_retries negative", {**SIGNED_IN, "max_retries": -1}, "max_retries", "max_retries"),
+    (
+        "max_concurrency zero",
+        {**SIGNED_IN, "max_concurrency": 0},
+        "max_concurrency",
+        "max_concurrency",
+    ),
+    (
+        "max_response_bytes zero",
+        {**SIGNED_IN, "max_response_bytes": 0},
+        "max_response_bytes must be",
+        "max_response_bytes",
+    ),
+    ("base_url ftp", {**SIGNED_IN, "base_url": "ftp://events.twilio.com"}, "base_url", "base_url"),
+    (
+        "base_url with userinfo",
+        {**SIGNED_IN, "base_url": "https://u:p@events.twilio.com"},
+        "base_url must not carry credentials",
+        "base_url",
+    ),
+    (
+        "base_url with a query",
+        {**SIGNED_IN, "base_url": "https://e.example?x=1"},
+        "a query",
+        "base_url",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("args", "kwargs", "message"),
-    [
-        ((), {}, "no credentials"),
-        ((ACCOUNT_SID,), {}, "no credentials"),
-        ((None, AUTH_TOKEN), {}, "no credentials"),
-        (("ACnot-a-sid", AUTH_TOKEN), {}, "account_sid must be"),
-        ((), {"api_key": "SKshort", "api_secret": API_SECRET}, "api_key must be"),
-        ((ACCOUNT_SID, AUTH_TOKEN), {"max_retries": -1}, "max_retries"),
-        ((ACCOUNT_SID, AUTH_TOKEN), {"max_concurrency": 0}, "max_concurrency"),
-        ((ACCOUNT_SID, AUTH_TOKEN), {"timeout": 0}, "timeout"),
-        ((ACCOUNT_SID, AUTH_TOKEN), {"base_url": "ftp://events.twilio.com"}, "base_url"),
-        ((ACCOUNT_SID, AUTH_TOKEN), {"base_url": "https://u:p@events.twilio.com"}, "base_url"),
-    ],
+    ("options", "message", "param"),
+    [row[1:] for row in BAD_CONFIGURATIONS],
+    ids=[row[0] for row in BAD_CONFIGURATIONS],
 )
-def test_bad_configuration_is_refused_clearly(
-    args: tuple[str, ...], kwargs: dict[str, object], message: str
+def test_bad_configuration_is_refused_naming_its_parameter(
+    options: dict[str, Any], message: str, param: str | None
 ) -> None:
-    with pytest.raises(InvalidRequestError, match=message) as caught:
-        EventsClient(*args, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match=re.escape(message)) as caught:
+        EventsClient(**options)
+    assert caught.value.param == param
+    assert str(caught.value).endswith(caught.value.detail) or param in ("api_key", "api_secret")
     assert AUTH_TOKEN not in str(caught.value)
     assert API_SECRET not in str(caught.value)
 
@@ -162,8 +211,9 @@ HOSTILE_HOSTS = [
 @pytest.mark.parametrize("value", HOSTILE_HOSTS)
 @pytest.mark.parametrize("option", ["region", "edge"])
 def test_region_and_edge_accept_one_dns_label_only(option: str, value: str) -> None:
-    with pytest.raises(InvalidRequestError, match=option):
+    with pytest.raises(InvalidRequestError, match=f"{option} must be one DNS label") as caught:
         EventsClient(ACCOUNT_SID, AUTH_TOKEN, **{option: value})
+    assert caught.value.param == option
 
 
 @pytest.mark.parametrize("value", HOSTILE_HOSTS[:4])

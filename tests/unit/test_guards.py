@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -269,58 +268,6 @@ async def test_path_parameters_stay_one_segment(hostile: str) -> None:
     assert query == {}
     assert unquote(raw_path.rsplit("/", 1)[1]) == hostile
     assert result.type == hostile
-
-
-API_KEY = "SK" + "0123456789abcdef" * 2
-SIGNED_IN = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
-
-CLIENT_REFUSALS: list[tuple[str, dict[str, Any], str | None]] = [
-    ("region with a dot", {**SIGNED_IN, "region": "a.b"}, "region"),
-    ("edge with a slash", {**SIGNED_IN, "edge": "x/y"}, "edge"),
-    ("timeout zero", {**SIGNED_IN, "timeout": 0}, "timeout"),
-    (
-        "timeout phase",
-        {**SIGNED_IN, "timeout": aiohttp.ClientTimeout(sock_read=float("inf"))},
-        "timeout",
-    ),
-    ("max_retries negative", {**SIGNED_IN, "max_retries": -1}, "max_retries"),
-    ("max_concurrency zero", {**SIGNED_IN, "max_concurrency": 0}, "max_concurrency"),
-    ("max_response_bytes zero", {**SIGNED_IN, "max_response_bytes": 0}, "max_response_bytes"),
-    ("base_url ftp", {**SIGNED_IN, "base_url": "ftp://example.com"}, "base_url"),
-    ("base_url with a query", {**SIGNED_IN, "base_url": "https://example.com?x=1"}, "base_url"),
-    ("account sid", {"account_sid": "ACnope", "auth_token": AUTH_TOKEN}, "account_sid"),
-    ("token of a surrogate", {"account_sid": ACCOUNT_SID, "auth_token": "\ud800"}, "auth_token"),
-    ("api key", {"api_key": "SKnope", "api_secret": "s"}, "api_key"),
-    ("api secret missing", {"api_key": API_KEY}, "api_secret"),
-    ("api key missing", {"api_secret": "s"}, "api_key"),
-    ("secret of a surrogate", {"api_key": API_KEY, "api_secret": "\udc00"}, "api_secret"),
-    ("no credentials", {}, None),  # no one argument is at fault
-]
-
-
-@pytest.mark.parametrize(
-    ("options", "param"),
-    [(options, param) for _, options, param in CLIENT_REFUSALS],
-    ids=[name for name, _, _ in CLIENT_REFUSALS],
-)
-def test_a_refused_client_option_names_its_parameter(
-    monkeypatch: pytest.MonkeyPatch, options: dict[str, Any], param: str | None
-) -> None:
-    for variable in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY"):
-        monkeypatch.delenv(variable, raising=False)
-    with pytest.raises(InvalidRequestError) as caught:
-        EventsClient(**options)
-    assert caught.value.param == param
-    assert str(caught.value).endswith(caught.value.detail) or param in ("api_key", "api_secret")
-    assert AUTH_TOKEN not in str(caught.value)
-
-
-async def test_a_list_refuses_its_page_options_by_name() -> None:
-    async with loopback_client("http://127.0.0.1:1") as client:
-        for options, param in (({"page_size": 1001}, "page_size"), ({"limit": 0}, "limit")):
-            with pytest.raises(InvalidRequestError) as caught:
-                client.sinks.list(**options)
-            assert caught.value.param == param
 
 
 def test_the_accounts_client_refuses_a_status_by_name() -> None:

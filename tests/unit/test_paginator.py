@@ -147,15 +147,17 @@ async def test_page_size_is_capped_at_1000_for_large_limits(
 def test_page_size_out_of_range_is_refused_before_sending(
     client: EventsClient, pages: SinkPages, page_size: Any
 ) -> None:
-    with pytest.raises(InvalidRequestError, match="page_size"):
+    with pytest.raises(InvalidRequestError, match="page_size") as caught:
         client.sinks.list(page_size=page_size)
+    assert caught.value.param == "page_size"
     assert pages.requests == []
 
 
 @pytest.mark.parametrize("limit", [0, -5, False])
 def test_limit_must_be_positive(client: EventsClient, limit: Any) -> None:
-    with pytest.raises(InvalidRequestError, match="limit"):
+    with pytest.raises(InvalidRequestError, match="limit") as caught:
         client.sinks.list(limit=limit)
+    assert caught.value.param == "limit"
 
 
 def test_list_returns_a_paginator_without_sending(client: EventsClient, pages: SinkPages) -> None:
