@@ -152,14 +152,6 @@ async def test_decode_error_keeps_status_and_snippet(
     assert caught.value.snippet == "x" * 200
 
 
-async def test_redirects_are_not_followed(client: EventsClient, mocked: aioresponses) -> None:
-    mocked.get(SINK_URL, status=302, headers={"Location": "https://elsewhere.example/"}, body="")
-
-    with pytest.raises(ApiError) as caught:
-        await client.sinks.fetch(SINK_SID)
-    assert caught.value.status == 302
-
-
 def test_an_invalid_request_names_its_parameter_and_stays_a_value_error() -> None:
     error = InvalidRequestError.for_param("region", "must be one DNS label, got 'a.b'")
     assert isinstance(error, ValueError)
