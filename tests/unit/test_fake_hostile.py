@@ -1,9 +1,9 @@
 """Rule: the fake answers every malformed request with Twilio's error JSON and a 4xx,
-checks sink configurations at create, and never follows a webhook's redirect."""
+checks sink configurations at create, delivers to loopback only, never follows a
+webhook's redirect, and retries a delivery within its window."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from events_async import BadRequestError
 from events_async.testing import FakeEventsServer
+from events_async.testing.delivery import Deliverer, is_loopback
 
 from ..support import basic_auth, serve
 
@@ -144,28 +145,59 @@ async def test_sink_configuration_is_checked_at_create(
             )
 
 
-async def test_a_test_event_does_not_follow_a_redirect(fake: FakeEventsServer) -> None:
-    redirected = asyncio.Event()
-    landed: list[str] = []
+# its deliveries: loopback only, never a redirect followed, retried in a window ------------
 
-    async def bounce(request: web.Request) -> web.Response:
-        redirected.set()
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8080/x", True),
+        ("http://localhost/x", True),
+        ("http://[::1]:9/x", True),
+        ("https://hooks.example.com/x", False),
+        ("http://10.0.0.1/x", False),
+        ("http://[::1/x", False),
+    ],
+)
+def test_the_fake_delivers_to_loopback_only(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
+
+
+async def test_a_remote_destination_is_refused_and_a_redirect_never_followed() -> None:
+    reached: list[str] = []
+
+    async def redirect(request: web.Request) -> web.Response:
+        reached.append(request.path)
         raise web.HTTPFound("/elsewhere")
 
     async def elsewhere(request: web.Request) -> web.Response:
-        landed.append(request.method)
+        reached.append(request.path)
         return web.Response()
 
     app = web.Application()
-    app.router.add_post("/hook", bounce)
-    app.router.add_route("*", "/elsewhere", elsewhere)
-    async with serve(app) as url, fake.client() as client:
-        sink = await client.sinks.create(
-            description="bouncing",
-            sink_type="webhook",
-            sink_configuration={"destination": f"{url}/hook", "method": "POST"},
-        )
-        await client.sinks.test(sink.sid)  # type: ignore[arg-type]
-        await asyncio.wait_for(redirected.wait(), 5)
-        await fake.stop()  # waits for the delivery to finish
-    assert landed == []
+    app.router.add_post("/events", redirect)
+    app.router.add_post("/elsewhere", elsewhere)
+    async with serve(app) as origin:
+        deliverer = Deliverer(retry_window=0.2, first_backoff=0.05)
+        (remote,) = deliverer.send("DG1", "https://hooks.example.com/x", "token", [[{"id": "1"}]])
+        (bounced,) = deliverer.send("DG1", origin + "/events", "token", [[{"id": "2"}]])
+        await deliverer.close()
+    assert remote.outcome == "refused"
+    assert bounced.outcome == "gave up"  # a 302 is not a success; retried, never followed
+    assert set(reached) == {"/events"}
+    assert all(a.status == 302 for a in bounced.attempts)
+
+
+async def test_connection_failures_are_retried_until_the_window_closes() -> None:
+    deliverer = Deliverer(retry_window=0.3, first_backoff=0.05)
+    (delivery,) = deliverer.send("DG1", "http://127.0.0.1:1/events", "token", [[{"id": "1"}]])
+    await deliverer.close()
+    assert delivery.outcome == "gave up"
+    assert len(delivery.attempts) >= 3
+    assert all(a.status is None and a.error for a in delivery.attempts)
+
+
+def test_emit_refuses_a_type_outside_the_catalog() -> None:
+    fake = FakeEventsServer()
+    with pytest.raises(ValueError, match="catalog"):
+        fake.emit("com.example.nope")

@@ -1,4 +1,5 @@
-"""prove_sink end to end on both sink lifecycles, and the fake's delivery rules."""
+"""prove_sink end to end on both sink lifecycles. (The fake's delivery rules:
+test_fake_hostile.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from aiohttp import web
 
 from events_async.models import SinkStatus
 from events_async.testing import FakeEventsServer
-from events_async.testing.delivery import Deliverer, is_loopback
 from events_async.webhooks import PROBE_PARAMETER, EventReceiver, prove_sink
 from events_async.webhooks.prove import SinkProofError
 
@@ -67,64 +67,6 @@ async def test_a_sink_that_is_not_a_webhook_cannot_be_proven() -> None:
             await prove_sink(client, receiver, sink_sid=stream.sid)
         with pytest.raises(ValueError, match="destination"):
             await prove_sink(client, receiver)
-
-
-# the fake's delivery rules -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "loopback"),
-    [
-        ("http://127.0.0.1:8080/x", True),
-        ("http://localhost/x", True),
-        ("http://[::1]:9/x", True),
-        ("https://hooks.example.com/x", False),
-        ("http://10.0.0.1/x", False),
-        ("http://[::1/x", False),
-    ],
-)
-def test_the_fake_delivers_to_loopback_only(url: str, loopback: bool) -> None:
-    assert is_loopback(url) is loopback
-
-
-async def test_a_remote_destination_is_refused_and_a_redirect_never_followed() -> None:
-    reached: list[str] = []
-
-    async def redirect(request: web.Request) -> web.Response:
-        reached.append(request.path)
-        raise web.HTTPFound("/elsewhere")
-
-    async def elsewhere(request: web.Request) -> web.Response:
-        reached.append(request.path)
-        return web.Response()
-
-    app = web.Application()
-    app.router.add_post("/events", redirect)
-    app.router.add_post("/elsewhere", elsewhere)
-    async with serve(app) as origin:
-        deliverer = Deliverer(retry_window=0.2, first_backoff=0.05)
-        (remote,) = deliverer.send("DG1", "https://hooks.example.com/x", "token", [[{"id": "1"}]])
-        (bounced,) = deliverer.send("DG1", origin + "/events", "token", [[{"id": "2"}]])
-        await deliverer.close()
-    assert remote.outcome == "refused"
-    assert bounced.outcome == "gave up"  # a 302 is not a success; retried, never followed
-    assert set(reached) == {"/events"}
-    assert all(a.status == 302 for a in bounced.attempts)
-
-
-async def test_connection_failures_are_retried_until_the_window_closes() -> None:
-    deliverer = Deliverer(retry_window=0.3, first_backoff=0.05)
-    (delivery,) = deliverer.send("DG1", "http://127.0.0.1:1/events", "token", [[{"id": "1"}]])
-    await deliverer.close()
-    assert delivery.outcome == "gave up"
-    assert len(delivery.attempts) >= 3
-    assert all(a.status is None and a.error for a in delivery.attempts)
-
-
-def test_emit_refuses_a_type_outside_the_catalog() -> None:
-    fake = FakeEventsServer()
-    with pytest.raises(ValueError, match="catalog"):
-        fake.emit("com.example.nope")
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
