@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from events_async.audit import AuditReport
 from events_async.fleet import Login, audit_fleet
-from tests.memory_probe import _reset_peak, _status_kib
+from tests.memory_probe import reset_peak, status_kib
 from tests.support import serve
 
 
@@ -57,14 +57,14 @@ async def main(mode: str, count: int) -> None:
     held: list[AuditReport] = []
     seen = 0
     async with serve(_app()) as url:
-        _reset_peak()
-        before = _status_kib("VmRSS")
+        reset_peak()
+        before = status_kib("VmRSS")
         async for report in audit_fleet(members(), base_url=url):  # type: ignore[arg-type]
             seen += 1
             assert len(report.findings) == 80, report.findings[:3]
             if mode == "hold":
                 held.append(report)
-        peak = _status_kib("VmHWM")
+        peak = status_kib("VmHWM")
     print(json.dumps({"reports": seen, "growth_mib": (peak - before) / 1024}))
 
 

@@ -21,14 +21,15 @@ MIB = 1 << 20
 BLOCK = b" " * MIB
 
 
-def _status_kib(field: str) -> int:
+def status_kib(field: str) -> int:
+    """A `/proc/self/status` figure in KiB (`VmRSS`, `VmHWM`)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise LookupError(field)
 
 
-def _reset_peak() -> None:
+def reset_peak() -> None:
     """Peak RSS := RSS now (Linux), so earlier peaks do not count."""
     Path("/proc/self/clear_refs").write_text("5")
 
@@ -74,8 +75,8 @@ async def main(scenario: str) -> None:
     async with raw_server(_conversation(scenario, prepared)) as url:  # type: ignore[arg-type]
         client = EventsClient("AC" + "0" * 32, "token", base_url=url, max_retries=0)
         async with client:
-            _reset_peak()
-            before = _status_kib("VmRSS")
+            reset_peak()
+            before = status_kib("VmRSS")
             try:
                 if scenario == "items":
                     await client.sinks.list(limit=1).collect()
@@ -86,7 +87,7 @@ async def main(scenario: str) -> None:
                 message = str(exc)
             else:
                 raised, message = "nothing", ""
-            peak = _status_kib("VmHWM")
+            peak = status_kib("VmHWM")
     growth = (peak - before) / 1024
     print(json.dumps({"raised": raised, "message": message, "growth_mib": growth}))
 
