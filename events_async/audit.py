@@ -243,41 +243,65 @@ class _Audit:
         if self.progress is not None:
             self.progress(self.done, self.known if self.all_known else None)
 
+    def _held(self, value: T) -> T:
+        """A part the shared catalog already holds: counted as a read, none made."""
+        self.known += 1
+        self._report()
+        self.done += 1
+        self._report()
+        return value
+
+    def _schema(self, schema_id: str) -> Schema | asyncio.Task[Schema | None]:
+        """The schema, when the shared catalog holds it; else the task reading it."""
+        held = self.catalog.known_schema(schema_id)
+        if held is not None:
+            return self._held(held)
+        read = functools.partial(self.catalog.schema, self.client, schema_id)
+        return asyncio.create_task(self.read(f"schema {schema_id}", read))
+
     async def run(self) -> AuditData:
         client = self.client
-        catalog_task = asyncio.create_task(
-            self.read("event types", functools.partial(self.catalog.event_types, client))
-        )
+        # what the shared catalog holds is taken as it is, without a task or a wait
+        catalog = self.catalog.known_event_types()
+        catalog_task = None
+        if catalog is not None:
+            self._held(catalog)
+        else:
+            read_types = functools.partial(self.catalog.event_types, client)
+            catalog_task = asyncio.create_task(self.read("event types", read_types))
         sinks_task = asyncio.create_task(
             self.read("sinks", client.sinks.list(page_size=1000).collect)
         )
         subscriptions = await self.read(
             "subscriptions", client.subscriptions.list(page_size=1000).collect
         )
-        catalog = await catalog_task
+        if catalog_task is not None:
+            catalog = await catalog_task
         schema_of = {t.type: t.schema_id for t in catalog or ()}
-        schemas: dict[str, asyncio.Task[Schema | None]] = {}
+        schemas: dict[str, Schema | asyncio.Task[Schema | None] | None] = {}  # in use, in order
 
         async def events_of(subscription: Subscription) -> list[SubscribedEvent] | None:
             sid = subscription.sid
             events = await self.read(
                 sid, client.subscriptions.subscribed_events(sid).list(page_size=1000).collect
             )
-            for event in events or ():
-                schema_id = schema_of.get(event.type)
-                if schema_id is not None and schema_id not in schemas:
-                    schemas[schema_id] = asyncio.create_task(
-                        self.read(
-                            f"schema {schema_id}",
-                            functools.partial(self.catalog.schema, client, schema_id),
-                        )
-                    )
+            if events:
+                for schema_id in dict.fromkeys([schema_of.get(event.type) for event in events]):
+                    if schema_id is not None and schema_id not in schemas:
+                        schemas[schema_id] = self._schema(schema_id)
             return events
 
         subscribed = await asyncio.gather(*(events_of(s) for s in subscriptions or ()))
         self.all_known = True  # the schemas in use are all asked for by now
         self._report()
-        fetched = await asyncio.gather(*schemas.values())
+        reading = {k: v for k, v in schemas.items() if isinstance(v, asyncio.Task)}
+        if reading:
+            schemas.update(zip(reading, await asyncio.gather(*reading.values()), strict=True))
+        latest_versions = {
+            schema_id: schema.latest_version
+            for schema_id, schema in schemas.items()
+            if isinstance(schema, Schema)
+        }
         return AuditData(
             sinks=await sinks_task,
             subscriptions=subscriptions,
@@ -285,11 +309,7 @@ class _Audit:
                 s.sid: events for s, events in zip(subscriptions or (), subscribed, strict=True)
             },
             catalog=catalog,
-            latest_versions={
-                schema_id: schema.latest_version
-                for schema_id, schema in zip(schemas, fetched, strict=True)
-                if schema is not None
-            },
+            latest_versions=latest_versions,
         )
 
 

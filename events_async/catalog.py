@@ -66,8 +66,13 @@ class SharedCatalog:
 
     async def event_types(self, client: EventsClient) -> list[EventType]:
         """Every event type (ListEventType), read through `client` the first time."""
-        listing = client.event_types.list(page_size=CATALOG_PAGE_SIZE)
-        return await self._once("event types", listing.collect)
+        return await self._once(
+            "event types", lambda: client.event_types.list(page_size=CATALOG_PAGE_SIZE).collect()
+        )
+
+    def known_event_types(self) -> list[EventType] | None:
+        """Every event type if already read, else None (nothing is read or awaited)."""
+        return self._known.get("event types")
 
     async def event_type(self, client: EventsClient, type: str) -> EventType:
         """One event type (FetchEventType)."""
@@ -76,6 +81,10 @@ class SharedCatalog:
     async def schema(self, client: EventsClient, schema_id: str) -> Schema:
         """One schema (FetchSchema), with its latest version."""
         return await self._once(("schema", schema_id), lambda: client.schemas.fetch(schema_id))
+
+    def known_schema(self, schema_id: str) -> Schema | None:
+        """The schema if already read, else None (nothing is read or awaited)."""
+        return self._known.get(("schema", schema_id))
 
     async def latest_versions(self, client: EventsClient, types: Iterable[str]) -> dict[str, int]:
         """Each of `types`' latest schema version: its event type, then that schema."""

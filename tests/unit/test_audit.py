@@ -341,3 +341,29 @@ def test_after_a_401_the_headline_says_the_account_could_not_be_read() -> None:
     headline = _report([refused], authentication_failed=True).summary().splitlines()[0]
     assert "could not be read (authentication failed)" in headline
     assert "sink" not in headline.split(":", 1)[1]
+
+
+async def test_an_audit_takes_what_the_shared_catalog_holds_without_reading_it(
+    demo: tuple[FakeEventsServer, EventsClient],
+) -> None:
+    from events_async.catalog import SharedCatalog
+
+    fake, client = demo
+    catalog = SharedCatalog()
+    assert catalog.known_event_types() is None
+    first = await audit_account(client, catalog=catalog)
+    held = catalog.known_event_types()
+    assert held is not None
+    assert len(held) == first.event_types
+    schemas = fake.request_count("GET /v1/Schemas/{Id}")
+    assert schemas > 0
+    assert all(catalog.known_schema(f"unread {n}") is None for n in range(2))
+
+    calls: list[tuple[int, int | None]] = []
+    again = await audit_account(
+        client, catalog=catalog, progress=lambda done, total: calls.append((done, total))
+    )
+    assert again.findings == first.findings
+    assert fake.request_count("GET /v1/Types") == 1
+    assert fake.request_count("GET /v1/Schemas/{Id}") == schemas
+    assert calls[-1] == (3 + 7 + schemas, 3 + 7 + schemas)  # held parts count as reads
