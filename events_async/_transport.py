@@ -28,6 +28,7 @@ from yarl import URL
 from . import _retry
 from ._responses import api_error, decode_success
 from ._settings import DEFAULT_MAX_RESPONSE_BYTES
+from ._slots import Slots
 from .errors import (
     ClientClosedError,
     EventsError,
@@ -45,6 +46,7 @@ logger = logging.getLogger("events_async")
 Params = Sequence[tuple[str, str]]
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+\Z")
 _FORM = "application/x-www-form-urlencoded"
+_PREFIXES_KEPT = 64  # the API's own paths, and a few with a SID: bounded either way
 
 
 def path_segment(value: str) -> str:
@@ -122,6 +124,7 @@ class Policy:
         self.origin = base_url.origin()
         self.limiter = limiter
         self._base = str(base_url)
+        self._prefixes: dict[tuple[str, ...], str] = {}  # ("v1", "Sinks") -> ".../v1/Sinks/"
         self._authorization = authorization
         self._headers = {
             "User-Agent": user_agent,
@@ -134,7 +137,7 @@ class Policy:
         self._max_response_bytes = max_response_bytes
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
-        self._slots: asyncio.Semaphore | None = None  # made in the loop, with the gate
+        self._slots: Slots | None = None  # made in the loop, with the gate
         self._gate = RateLimitGate()
 
     def __repr__(self) -> str:
@@ -147,8 +150,15 @@ class Policy:
 
     def url_for(self, *segments: str) -> URL:
         """An absolute URL under the base URL; each segment encoded as one path segment."""
-        path = "/".join(map(path_segment, segments))
-        return URL(f"{self._base}/{path}", encoded=True)
+        if not segments:
+            return URL(f"{self._base}/", encoded=True)
+        parents = segments[:-1]
+        prefix = self._prefixes.get(parents)
+        if prefix is None:  # the parents encoded once, kept for the next call
+            prefix = "".join([f"{self._base}/", *(f"{path_segment(s)}/" for s in parents)])
+            if len(self._prefixes) < _PREFIXES_KEPT:
+                self._prefixes[parents] = prefix
+        return URL(prefix + path_segment(segments[-1]), encoded=True)
 
     async def close(self) -> None:
         """Refuse every request from now on; safe to call twice (the transport is the
@@ -216,7 +226,9 @@ class Policy:
         slots = self._slots
         assert slots is not None
         send = self.transport.handle_async_request
-        async with slots:
+        if not slots.take_now():
+            await slots.take()
+        try:
             if self._gate.resume_at:  # set by the first 429 with Retry-After
                 await self._gate.wait(spread=not paused)
             if self._closed:  # closed while this request waited
@@ -228,12 +240,15 @@ class Policy:
                 return await send(request)
             async with shared:  # taken after the gate: a paused client holds none of it
                 return await send(request)
+        finally:
+            slots.give()
 
     def _received(self, request: Request, response: Response) -> int:
         """Log the answer; its status. A body over the cap (from a transport that did not
         read under it) is a `ResponseDecodeError`."""
         status = response.status
-        logger.debug("%s %s -> %d", request.method, request.url, status)
+        if logger.isEnabledFor(logging.DEBUG):  # one call, not two, when it is not
+            logger.debug("%s %s -> %d", request.method, request.url, status)
         if len(response.body) > self._max_response_bytes:
             raise ResponseDecodeError(
                 f"{request.method} {request.url} returned a body over the "
@@ -259,7 +274,7 @@ class Policy:
         size = self._max_concurrency
         if size is None:
             size = getattr(self.transport, "pool_size", None) or sys.maxsize
-        self._slots = asyncio.Semaphore(size)
+        self._slots = Slots(size)
         self._gate = RateLimitGate()
 
     def _judge(self, response: Response, method: str, url: URL) -> tuple[float | None, EventsError]:
