@@ -25,12 +25,17 @@ class Slots:
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     def __repr__(self) -> str:
-        return f"<Slots {self.size - self._free}/{self.size} held, {len(self._waiters)} waiting>"
+        return f"<Slots {self.held}/{self.size} held, {self.waiting} waiting>"
 
     @property
     def held(self) -> int:
         """How many slots are taken."""
         return self.size - self._free
+
+    @property
+    def waiting(self) -> int:
+        """How many wait in line for a slot."""
+        return len(self._waiters)
 
     def take_now(self) -> bool:
         """Take a slot if one is free and nobody waits for one; True if taken."""

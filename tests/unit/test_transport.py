@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from events_async import (
     AiohttpTransport,
@@ -21,6 +22,8 @@ from events_async import (
     ResponseDecodeError,
     TransportError,
 )
+from events_async._slots import Slots
+from events_async._transport import Policy
 
 from ..support import ACCOUNT_SID, AUTH_TOKEN, SINK_SID, basic_auth
 
@@ -229,3 +232,104 @@ async def test_a_limiter_is_not_held_while_a_request_waits_out_a_rate_limit() ->
         for task in (held, rate_limited):
             task.cancel()
         await asyncio.gather(held, rate_limited, return_exceptions=True)
+
+
+# --- the client's own cap (events_async._slots) and its URLs --------------------------
+
+
+async def test_the_cap_serves_waiters_first_come_first_served() -> None:
+    slots = Slots(2)
+    order: list[int] = []
+
+    async def holder(n: int, release: asyncio.Event) -> None:
+        await slots.take()
+        order.append(n)
+        await release.wait()
+        slots.give()
+
+    releases = [asyncio.Event() for _ in range(5)]
+    tasks = [asyncio.create_task(holder(n, releases[n])) for n in range(5)]
+    await asyncio.sleep(0)
+    assert (order, slots.held) == ([0, 1], 2)
+    assert not slots.take_now()  # full: a newcomer waits its turn
+    for n in range(5):
+        releases[n].set()
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*tasks)
+    assert (order, slots.held) == ([0, 1, 2, 3, 4], 0)
+
+
+async def test_a_waiter_cancelled_in_line_leaves_no_slot_taken() -> None:
+    slots = Slots(1)
+    await slots.take()
+    waiting = asyncio.create_task(slots.take())
+    await asyncio.sleep(0)
+    assert slots.waiting == 1
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert slots.waiting == 0  # out of the line at once, not when a slot comes back
+    slots.give()
+    assert slots.held == 0
+    assert slots.take_now()  # the free slot is not held back for the cancelled one
+
+
+async def test_a_waiter_cancelled_once_handed_a_slot_passes_it_on() -> None:
+    slots = Slots(1)
+    await slots.take()
+    first = asyncio.create_task(slots.take())
+    second = asyncio.create_task(slots.take())
+    await asyncio.sleep(0)
+    slots.give()  # the slot goes to `first`...
+    first.cancel()  # ... cancelled before it runs: `second` must get it
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await asyncio.wait_for(second, 1)
+    assert slots.held == 1
+    slots.give()
+    assert slots.held == 0
+
+
+async def test_a_request_cancelled_while_it_waits_for_the_cap_frees_nothing_it_did_not_hold() -> (
+    None
+):
+    gate = asyncio.Event()
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: Request) -> Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await gate.wait()
+        in_flight -= 1
+        return Response(200, json=SINK)
+
+    async with mock_client(handler, max_concurrency=1) as client:
+        requests = [asyncio.create_task(client.sinks.fetch(SINK_SID)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        requests[1].cancel()  # waiting behind the first for the one slot
+        gate.set()
+        assert [s.sid for s in await asyncio.gather(requests[0], requests[2])] == [SINK_SID] * 2
+        assert requests[1].cancelled()
+        assert (await client.sinks.fetch(SINK_SID)).sid == SINK_SID
+    assert peak == 1
+
+
+def test_path_parents_are_encoded_the_same_once_kept() -> None:
+    policy = Policy(
+        MockTransport(lambda request: Response(200)),
+        base_url=URL("https://events.twilio.com/base"),
+        authorization="Basic x",
+        user_agent="test",
+        max_retries=0,
+        max_concurrency=None,
+    )
+    for _ in range(2):  # the second time from what the first kept
+        assert str(policy.url_for("v1", "a/b", "..", "c d")) == (
+            "https://events.twilio.com/base/v1/a%2Fb/%2E%2E/c%20d"
+        )
+        assert str(policy.url_for("v1", "Sinks")) == "https://events.twilio.com/base/v1/Sinks"
+    assert str(policy.url_for()) == "https://events.twilio.com/base/"
+    with pytest.raises(InvalidRequestError):
+        policy.url_for("v1", "", "Sinks")
