@@ -175,8 +175,13 @@ def _required_hook(kind: type, name: str) -> Callable[[Any, Any], Any]:
 
 
 def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Converter) -> str:
-    """Code that reads field `name` from `get` into a local of that name, checked."""
-    read = f"    {name} = get({name!r})\n"
+    """Code that reads field `name` from `get` into the local `f_<name>`, checked.
+
+    Kinds are compared with `kind_of(x) is ...` (`kind_of` is the builtin `type`, which
+    the interpreter calls without a frame) rather than `x.__class__`, an attribute
+    lookup each time."""
+    local = f"f_{name}"
+    read = f"    {local} = get({name!r})\n"
     if tp is Any:  # any JSON value, as decoded (a CloudEvent's data)
         return read
     inner = _nullable_inner(tp)
@@ -185,10 +190,10 @@ def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Con
         kind = tp if required else inner
         namespace[f"type_{name}"] = kind
         namespace[f"hook_{name}"] = _required_hook(kind, name) if required else _PLAIN_HOOKS[kind]
-        present = "" if required else f"{name} is not None and "
+        present = "" if required else f"{local} is not None and "
         return (
-            f"{read}    if {present}{name}.__class__ is not type_{name}:\n"
-            f"        hook_{name}({name}, None)\n"
+            f"{read}    if {present}kind_of({local}) is not type_{name}:\n"
+            f"        hook_{name}({local}, None)\n"
         )
     if inner is datetime and _ISO_ACCEPTS_Z:
         # The common case inline: an ISO 8601 string (Twilio's `...Z`), parsed by
@@ -198,28 +203,45 @@ def _field_lines(name: str, tp: Any, namespace: dict[str, Any], conv: cattrs.Con
         namespace.setdefault("fromisoformat", _fromisoformat)
         namespace.setdefault("utc", timezone.utc)
         return (
-            f"{read}    if {name}.__class__ is str:\n"
+            f"{read}    if kind_of({local}) is str:\n"
             f"        try:\n"
-            f"            {name} = fromisoformat({name})\n"
+            f"            {local} = fromisoformat({local})\n"
             f"        except ValueError:\n"
-            f"            {name} = hook_{name}({name}, None)\n"
+            f"            {local} = hook_{name}({local}, None)\n"
             f"        else:\n"
-            f"            if {name}.tzinfo is None:\n"
-            f"                {name} = {name}.replace(tzinfo=utc)\n"
-            f"    elif {name} is not None:\n"
-            f"        {name} = hook_{name}({name}, None)\n"
+            f"            if {local}.tzinfo is None:\n"
+            f"                {local} = {local}.replace(tzinfo=utc)\n"
+            f"    elif {local} is not None:\n"
+            f"        {local} = hook_{name}({local}, None)\n"
+        )
+    if inner == dict[str, Any]:  # a plain dict as is; anything else to the hook
+        namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
+        return (
+            f"{read}    if {local} is not None and kind_of({local}) is not dict:\n"
+            f"        {local} = hook_{name}({local}, None)\n"
+        )
+    if inner == dict[str, str]:  # as `_structure_str_dict`, its common case inline
+        namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
+        return (
+            f"{read}    if kind_of({local}) is dict:\n"
+            f"        for value in {local}.values():\n"
+            f"            if kind_of(value) is not str:\n"
+            f"                {local} = hook_{name}({local}, None)\n"
+            f"                break\n"
+            f"    else:\n"
+            f"        {local} = None\n"
         )
     if inner is not None:
         namespace[f"hook_{name}"] = _PLAIN_HOOKS[inner]
-        return f"{read}    if {name} is not None:\n        {name} = hook_{name}({name}, None)\n"
+        return f"{read}    if {local} is not None:\n        {local} = hook_{name}({local}, None)\n"
     namespace[f"hook_{name}"] = conv.get_structure_hook(tp)
     if _is_lenient_enum(tp):
         enum_cls = next(
             a for a in _union_args(tp) if isinstance(a, type) and issubclass(a, enum.Enum)
         )
         namespace[f"members_{name}"] = {m.value: m for m in enum_cls}
-        return f"{read}    {name} = members_{name}.get({name}) or hook_{name}({name}, None)\n"
-    return f"{read}    {name} = hook_{name}({name}, None)\n"
+        return f"{read}    {local} = members_{name}.get({local}) or hook_{name}({local}, None)\n"
+    return f"{read}    {local} = hook_{name}({local}, None)\n"
 
 
 def _plain_slots(cls: Any) -> bool:
@@ -239,26 +261,66 @@ def _plain_slots(cls: Any) -> bool:
     )
 
 
+def _builder_class(cls: Any) -> type | None:
+    """A private subclass of the frozen slotted `cls`, with no slots of its own and plain
+    attribute assignment, so an instance is filled by plain stores to the slots `cls`
+    declares, then becomes a `cls` by `__class__` assignment (same layout: allowed).
+
+    A frozen class's `__setattr__` refuses, so its `__init__` calls `object.__setattr__`
+    once per field, as the slot descriptors' own `__set__` would: each a call through a
+    C wrapper with an argument tuple (~650 instructions on CPython 3.11), where a plain
+    store to a slot is a few dozen. None where this cannot be done: the class refuses the
+    assignment, or a free-threaded build (where `__class__` assignment stops the world)."""
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    if gil_enabled is not None and not gil_enabled():
+        return None
+    builder = type(
+        f"_{cls.__name__}Builder",
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,  # both: the type's own setter is then
+            "__delattr__": object.__delattr__,  # the generic one, which stores directly
+            "__module__": __name__,
+            "__qualname__": f"_{cls.__name__}Builder",
+        },
+    )
+    try:
+        probe: Any = object.__new__(builder)
+        probe.__class__ = cls
+    except TypeError:
+        return None
+    return builder
+
+
 def _response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
     """Response models (fields optional or required plain values) get a generated function:
-    each field read
-    with `dict.get` and checked inline, then one positional call of the class. Models
-    are built once per item of every page, so this is the library's hottest code."""
+    each field read with `dict.get` and checked inline, then the instance built with no
+    call per field. Models are built once per item of every page, so this is the
+    library's hottest code."""
 
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
         fields = attrs.fields(cls)
-        namespace: dict[str, Any] = {"model": cls, "new": object.__new__}
+        namespace: dict[str, Any] = {"model": cls, "new": object.__new__, "kind_of": type}
         body = "".join(_field_lines(f.name, f.type, namespace, conv) for f in fields)
-        if _plain_slots(cls):
+        builder = _builder_class(cls) if _plain_slots(cls) else None
+        if builder is not None:
+            namespace["builder"] = builder
+            build = "".join(f"    instance.{f.name} = f_{f.name}\n" for f in fields)
+            build = (
+                f"    instance = new(builder)\n{build}"
+                f"    instance.__class__ = model\n    return instance\n"
+            )
+        elif _plain_slots(cls):
             # attrs' frozen __init__ would only assign each slot; its bound-setattr calls
             # cost more than the slot descriptors' own setters, so call those directly.
             for f in fields:
                 namespace[f"set_{f.name}"] = cls.__dict__[f.name].__set__
-            build = "".join(f"    set_{f.name}(instance, {f.name})\n" for f in fields)
+            build = "".join(f"    set_{f.name}(instance, f_{f.name})\n" for f in fields)
             build = f"    instance = new(model)\n{build}    return instance\n"
         else:
-            build = f"    return model({', '.join(f.name for f in fields)})\n"
+            build = f"    return model({', '.join(f'f_{f.name}' for f in fields)})\n"
         source = f"def structure_{cls.__name__}(data, _):\n    get = data.get\n{body}{build}"
         exec(compile(source, f"<events_async structure {cls.__name__}>", "exec"), namespace)
         function: Callable[[Any, Any], Any] = namespace[f"structure_{cls.__name__}"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import pickle
+import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,6 +27,7 @@ from events_async import (
     SubscribedEvent,
     Subscription,
     WebhookSinkConfiguration,
+    _convert,
 )
 from events_async._convert import parse_datetime, structure, structure_list, unstructure
 
@@ -240,6 +243,47 @@ def test_models_with_validators_are_built_through_their_init() -> None:
     assert structure({"name": "ok"}, Checked) == Checked("ok")
     with pytest.raises(ResponseDecodeError):
         structure({}, Checked)  # the validator ran: None is not a str
+
+
+SINK_BODY: dict[str, Any] = {
+    "sid": "DG1",
+    "description": "d",
+    "sink_type": "webhook",
+    "status": "brand-new",
+    "sink_configuration": {"destination": "https://x.example/e"},
+    "date_created": "2015-07-30T19:00:00Z",
+    "date_updated": "2015-07-30T19:00:00",
+    "url": "https://events.twilio.com/v1/Sinks/DG1",
+    "links": {"sink_test": "https://events.twilio.com/v1/Sinks/DG1/Test"},
+}
+
+
+@pytest.mark.parametrize("gil", [True, False])
+def test_a_built_model_is_exactly_its_frozen_class(monkeypatch: Any, gil: bool) -> None:
+    """Filled through a private builder subclass (or, on a free-threaded build, the slot
+    setters), a model is a plain instance of its class: equal to one from `__init__`,
+    frozen, picklable."""
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: gil, raising=False)
+    assert (_convert._builder_class(Sink) is None) is not gil
+    hook = _convert._make_converter().get_structure_hook(Sink)
+    sink = hook(SINK_BODY, Sink)
+    utc = timezone.utc
+    assert type(sink) is Sink
+    assert sink == Sink(
+        sid="DG1",
+        description="d",
+        sink_type=SinkType.WEBHOOK,
+        status="brand-new",
+        sink_configuration={"destination": "https://x.example/e"},
+        date_created=datetime(2015, 7, 30, 19, tzinfo=utc),
+        date_updated=datetime(2015, 7, 30, 19, tzinfo=utc),
+        url="https://events.twilio.com/v1/Sinks/DG1",
+        links={"sink_test": "https://events.twilio.com/v1/Sinks/DG1/Test"},
+    )
+    assert repr(sink).startswith("Sink(sid='DG1', ")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        sink.sid = "DG2"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(sink)) == sink
 
 
 SINK_CONFIGURATIONS: list[tuple[str, dict[str, Any], object]] = [
