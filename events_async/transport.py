@@ -158,6 +158,8 @@ class MockTransport:
     async def handle_async_request(self, request: Request) -> Response:
         """The handler's answer to `request`."""
         answer = self.handler(request)
+        if answer.__class__ is Response:  # the common case, checked first
+            return answer
         if inspect.isawaitable(answer):
             answer = await answer
         if not isinstance(answer, Response):
