@@ -59,6 +59,25 @@ def test_what_is_signed_verifies_and_any_other_body_does_not(
         raise AssertionError("a body that was not signed was accepted")
 
 
+plain_urls = st.builds(
+    lambda scheme, host, port, path, mark, query: f"{scheme}://{host}{port}{path}{mark}{query}",
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["a.example", "127.0.0.1", "A-b.c"]),
+    st.sampled_from(["", ":80", ":443", ":0080", ":00443", ":8080", ":99999"]),
+    st.sampled_from(["", "/", "/events", "/a(b)'c", "/%27"]),
+    st.sampled_from(["", "?"]),
+    st.text(alphabet="ab=&'!()*:@%2734AaF/?+", max_size=16),
+)
+
+
+@given(url=plain_urls, token=st.text(min_size=1, max_size=8))
+def test_a_plain_url_is_accepted_signed_in_each_of_its_forms(url: str, token: str) -> None:
+    # the receiver reads a plain URL's forms from one pattern's groups; they must be
+    # urlsplit's forms (url_forms) exactly, the default port and bare "?" included
+    for form in url_forms(url):
+        verify_delivery(url=url, body=None, signature=signature_for(token, form), tokens=[token])
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: (
