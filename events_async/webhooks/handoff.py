@@ -24,7 +24,7 @@ import attrs
 from ..errors import StoreError
 from ..models import CloudEvent
 from .cloudevents import event_json_bytes
-from .dedupe import Claim, DedupeStore
+from .dedupe import Claim, DedupeStore, MemoryDedupe
 from .router import Progress, Router
 from .stats import ReceiverStats
 
@@ -62,7 +62,8 @@ async def within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
     try:
         pending = work.send(None)
     except StopIteration as finished:
-        return cast(T, finished.value)
+        value: T = finished.value
+        return value
     if _timeout_at is None:  # Python < 3.11: wait_for's task, as before
         left = max(deadline - loop.time(), 0.0)
         return await asyncio.wait_for(_rest(work, pending), left)
@@ -94,11 +95,11 @@ def _resume(work: Coroutine[Any, Any, T], pending: Any) -> Generator[Any, Any, T
                 return cast(T, finished.value)
 
 
-async def _store(step: str, seconds: float, work: Coroutine[Any, Any, T]) -> T:
-    """A call to the dedupe store or stream, bounded by `seconds`; any failure is a
-    `StoreError`."""
+async def _store(step: str, seconds: float | None, work: Coroutine[Any, Any, T]) -> T:
+    """A call to the dedupe store or stream, bounded by `seconds` (None: a store that
+    never waits, awaited directly); any failure is a `StoreError`."""
     try:
-        return await within(seconds, work)
+        return await (work if seconds is None else within(seconds, work))
     except StoreError:
         raise
     except asyncio.TimeoutError:
@@ -121,6 +122,13 @@ class HandleNow:
     stats: ReceiverStats
     handler_timeout: float
     store_timeout: float
+    _store_bound: float | None = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        # A MemoryDedupe answers at once (its methods never await), so no deadline could
+        # ever fire on its calls: they are awaited directly, without `within`.
+        if type(self.dedupe) is not MemoryDedupe:
+            self._store_bound = self.store_timeout
 
     async def __call__(self, events: list[CloudEvent], malformed: int) -> Outcome:
         first: dict[str, CloudEvent] = {}
@@ -128,7 +136,7 @@ class HandleNow:
             first.setdefault(event.id, event)
         unique = events if len(first) == len(events) else list(first.values())
         try:
-            claims = await _store("claim", self.store_timeout, self.dedupe.claim(list(first)))
+            claims = await _store("claim", self._store_bound, self.dedupe.claim(list(first)))
         except StoreError as error:
             return _unavailable("dedupe store", error)
         claimed: list[CloudEvent] = []
@@ -149,7 +157,7 @@ class HandleNow:
         if claimed:
             self.stats.handler_took(time.perf_counter() - started)
             try:
-                await _store("done", self.store_timeout, self.dedupe.done([e.id for e in claimed]))
+                await _store("done", self._store_bound, self.dedupe.done([e.id for e in claimed]))
             except StoreError as error:
                 logger.warning("%d event(s) handled, but not marked done", len(claimed))
                 return _unavailable("dedupe store", error)
@@ -173,10 +181,10 @@ class HandleNow:
         done = set(handled)
         try:
             if handled:
-                await _store("done", self.store_timeout, self.dedupe.done(handled))
+                await _store("done", self._store_bound, self.dedupe.done(handled))
                 self.stats.events_handled += len(handled)
             left = [event.id for event in claimed if event.id not in done]
-            await _store("release", self.store_timeout, self.dedupe.release(left))
+            await _store("release", self._store_bound, self.dedupe.release(left))
         except StoreError as store_error:
             logger.warning("after the failure, the store failed too: %s", store_error)
         return Outcome(500, f"the handler {reason}; retry later")
