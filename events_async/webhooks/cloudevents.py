@@ -28,6 +28,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import orjson
 
 from ..errors import PayloadError
@@ -150,20 +151,30 @@ def event_from_json(event: Any) -> CloudEvent:
             raise PayloadError("its data_base64 is not base64") from None
     elif data.__class__ is str:
         data = _decoded(data, content_type)
-    extensions = {} if _CONTEXT.issuperset(event) else _extensions(event)
+    # (keys() <= set: no set built of the event's names, as issuperset(dict) would)
+    extensions = {} if event.keys() <= _CONTEXT else _extensions(event)
+    # By position, in _FIELDS' order (checked below): eleven keywords cost ~1 µs more.
     return CloudEvent(
-        id=identifier,  # type: ignore[arg-type]
-        type=kind,  # type: ignore[arg-type]
-        source=source,  # type: ignore[arg-type]
-        specversion="1.0",
-        time=moment,
-        dataschema=dataschema,
-        datacontenttype=content_type,
-        subject=subject,
-        data=data,
-        data_base64=binary,
-        extensions=extensions,
+        identifier,  # type: ignore[arg-type]
+        kind,  # type: ignore[arg-type]
+        source,  # type: ignore[arg-type]
+        "1.0",
+        moment,
+        dataschema,
+        content_type,
+        subject,
+        data,
+        binary,
+        extensions,
     )
+
+
+_FIELDS = (
+    "id", "type", "source", "specversion", "time", "dataschema", "datacontenttype",
+    "subject", "data", "data_base64", "extensions",
+)  # fmt: skip
+if tuple(field.name for field in attrs.fields(CloudEvent)) != _FIELDS:  # pragma: no cover
+    raise ImportError("CloudEvent's fields changed order: event_from_json passes them by position")
 
 
 def event_to_json(event: CloudEvent) -> dict[str, Any]:
