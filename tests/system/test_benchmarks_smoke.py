@@ -11,6 +11,8 @@ import sys
 
 from ..support import ROOT
 
+OVER_SOCKET = ("sock-fetch-raw", "sock-fetch-ours", "sock-list-raw", "sock-list-ours")
+
 
 def _bench(module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     """`python -m module arguments…` from the repository's root, its output captured."""
@@ -107,3 +109,33 @@ def test_the_receiver_benchmark_runs_every_peer_at_a_tiny_size() -> None:
             assert float(round_trips) > 0, row  # counted on the real redis-server
         else:
             assert round_trips == "-", row
+
+
+def test_the_instruction_workloads_run_without_valgrind() -> None:
+    for workload in ("fetch", "sinks", "events"):  # library only
+        result = _bench("benchmarks.instructions", "--run", workload, "2")
+        assert result.returncode == 0, (workload, result.stderr)
+    with subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.server", "--sinks", "2500", "--events", "10"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            ready = server.stdout.readline().split()
+            assert ready[0] == "READY"
+            for workload in OVER_SOCKET:
+                result = _bench(
+                    "benchmarks.instructions", "--run", workload, "2", "--origin", ready[1]
+                )
+                assert result.returncode == 0, (workload, result.stderr)
+        finally:
+            server.terminate()
+
+
+def test_the_instruction_harness_names_its_workloads() -> None:
+    result = _bench("benchmarks.instructions", "fetch", "no-such-workload")
+    assert result.returncode == 2
+    assert "unknown workload 'no-such-workload'" in result.stderr
+    assert "sock-list-ours" in result.stderr
