@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import pickle
 import sys
@@ -27,6 +28,7 @@ from events_async import (
     SubscribedEvent,
     Subscription,
     WebhookSinkConfiguration,
+    _builders,
     _convert,
 )
 from events_async._convert import parse_datetime, structure, structure_list, unstructure
@@ -264,8 +266,8 @@ def test_a_built_model_is_exactly_its_frozen_class(monkeypatch: Any, gil: bool) 
     setters), a model is a plain instance of its class: equal to one from `__init__`,
     frozen, picklable."""
     monkeypatch.setattr(sys, "_is_gil_enabled", lambda: gil, raising=False)
-    assert (_convert._builder_class(Sink) is None) is not gil
-    hook = _convert._make_converter().get_structure_hook(Sink)
+    assert (_builders.builder_class(Sink) is None) is not gil
+    hook = _convert.make_converter().get_structure_hook(Sink)
     sink = hook(SINK_BODY, Sink)
     utc = timezone.utc
     assert type(sink) is Sink
@@ -284,6 +286,17 @@ def test_a_built_model_is_exactly_its_frozen_class(monkeypatch: Any, gil: bool) 
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         sink.sid = "DG2"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(sink)) == sink
+
+
+def test_a_list_reads_items_lacking_fields_and_dict_subclasses_by_get() -> None:
+    """Items are read in one call when they hold every field; one lacking some, or a dict
+    subclass (whose `__missing__` must not run), is read field by field, as before."""
+    odd = collections.defaultdict(lambda: "x", {"sid": "DG2"})
+    sinks = structure_list([{"sid": "DG1"}, odd, dict(SINK_BODY)], Sink)
+    assert [s.sid for s in sinks] == ["DG1", "DG2", "DG1"]
+    assert sinks[1].description is None and sinks[2].sink_type is SinkType.WEBHOOK
+    with pytest.raises(ResponseDecodeError, match="expected a list of Sink objects"):
+        structure_list([dict(SINK_BODY), "DG1"], Sink)
 
 
 SINK_CONFIGURATIONS: list[tuple[str, dict[str, Any], object]] = [
