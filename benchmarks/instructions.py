@@ -9,6 +9,10 @@ of one unit, with start-up, imports and warm-up cancelled out:
   `MockTransport` answering the benchmark server's own pre-rendered bodies (one
   subscription; a page of 1,000 sinks; a page of 1,000 subscribed events), so only our
   code is counted: the policy, request building, JSON decoding, the models, the paginator;
+- `audit` — **library only**: `audit_account` of one fleet account (10 sinks, 10
+  subscriptions of 10 types, as `benchmarks.fleet_server` renders it) over `MockTransport`,
+  every account sharing one `SharedCatalog` as `audit_fleet`'s do, each report rendered as
+  its JSON line (unit: one account);
 - `sock-fetch-raw` / `sock-fetch-ours` — fetches of one subscription over a socket, 50 in
   flight, by raw aiohttp + orjson and by this library (unit: one fetch);
 - `sock-list-raw` / `sock-list-ours` — the server's 20,000 sinks by pages of 1,000 (unit:
@@ -37,10 +41,10 @@ import orjson
 
 from .server import ACCOUNT_SID, AUTH_TOKEN, SUBSCRIPTION_SID, sink, subscribed_event, subscription
 
-LIBRARY_ONLY = ("fetch", "sinks", "events")
+LIBRARY_ONLY = ("fetch", "sinks", "events", "audit")
 OVER_SOCKET = ("sock-fetch-raw", "sock-fetch-ours", "sock-list-raw", "sock-list-ours")
 MODES = LIBRARY_ONLY + OVER_SOCKET
-DEFAULT_LENGTHS = {"fetch": (100, 600), "sinks": (1, 4), "events": (1, 4)}
+DEFAULT_LENGTHS = {"fetch": (100, 600), "sinks": (1, 4), "events": (1, 4), "audit": (5, 25)}
 SOCKET_LENGTHS = {"fetch": (200, 1200), "list": (1, 3)}
 IN_FLIGHT = 50
 PAGE = 1000
@@ -101,6 +105,38 @@ def _library_call(
     return calls[mode], client.close
 
 
+async def _audit_call() -> tuple[Callable[[], Awaitable[object]], Callable[[], Awaitable[None]]]:
+    import json
+
+    from events_async import EventsClient
+    from events_async.audit import audit_account
+    from events_async.catalog import SharedCatalog
+    from events_async.transport import MockTransport, Request, Response
+
+    from .fleet_server import render_account
+
+    bodies = await render_account()
+
+    def answer(request: Request) -> Response:
+        return Response(200, body=bodies[request.url.path])
+
+    transport = MockTransport(answer)
+    catalog = SharedCatalog()
+
+    async def audit_one() -> str:
+        async with EventsClient(
+            ACCOUNT_SID, AUTH_TOKEN, base_url=MOCK_ORIGIN, transport=transport
+        ) as client:
+            report = await audit_account(client, catalog=catalog)
+        assert not report.findings, report.findings[:2]
+        return json.dumps(report.to_json())
+
+    async def nothing() -> None:
+        return None
+
+    return audit_one, nothing
+
+
 def _socket_call(
     mode: str, origin: str
 ) -> tuple[Callable[[], Awaitable[object]], Callable[[], Awaitable[None]]]:
@@ -149,7 +185,9 @@ def _socket_call(
 
 async def run(mode: str, units: int, origin: str | None) -> None:
     """Warm up once, then run `units` of the workload (fetches 50 in flight; pages in turn)."""
-    if mode in LIBRARY_ONLY:
+    if mode == "audit":
+        call, close = await _audit_call()
+    elif mode in LIBRARY_ONLY:
         call, close = _library_call(mode)
     else:
         if origin is None:
@@ -243,14 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.keep or Path(tempfile.mkdtemp(prefix="instructions-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        print(f"{'workload':<16} {'unit':<6} {'Ir per unit':>12}")
+        print(f"{'workload':<16} {'unit':<7} {'Ir per unit':>12}")
         for mode in args.modes:
             short, long = _lengths(mode, tuple(args.lengths) if args.lengths else None)
             low = _counted(mode, short, origin, out_dir)
             high = _counted(mode, long, origin, out_dir)
             per_unit = (high - low) / (_units(mode, long) - _units(mode, short))
-            unit = "fetch" if "fetch" in mode else "page"
-            print(f"{mode:<16} {unit:<6} {per_unit:>12,.0f}", flush=True)
+            unit = "fetch" if "fetch" in mode else "account" if mode == "audit" else "page"
+            print(f"{mode:<16} {unit:<7} {per_unit:>12,.0f}", flush=True)
     finally:
         if server is not None:
             server.terminate()

@@ -112,7 +112,7 @@ def test_the_receiver_benchmark_runs_every_peer_at_a_tiny_size() -> None:
 
 
 def test_the_instruction_workloads_run_without_valgrind() -> None:
-    for workload in ("fetch", "sinks", "events"):  # library only
+    for workload in ("fetch", "sinks", "events", "audit"):  # library only
         result = _bench("benchmarks.instructions", "--run", workload, "2")
         assert result.returncode == 0, (workload, result.stderr)
     with subprocess.Popen(
