@@ -176,6 +176,7 @@ def response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any
         # Every field read in one C call: a Twilio response holds them all (null when
         # unset). A dict lacking one (KeyError), or not exactly a dict, is read by `get`.
         namespace["NAMES"] = names
+        namespace["itemgetter"] = operator.itemgetter
         namespace["getter"] = operator.itemgetter(*names) if len(names) > 1 else None
         locals_ = ", ".join(f"f_{name}" for name in names) + ","
         read = (
@@ -187,10 +188,19 @@ def response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any
             else f"    {locals_} = read_all(data)\n"
         )
         one = f"{read}{body}{build}"
+        # A page's getter looks its keys up by the first item's own key objects: orjson
+        # hands every item of a page the same (cached) ones, so each lookup is matched by
+        # identity, not by comparing the text (orjson's dicts take the general lookup).
         source = (
             f"def read_all(data):\n    return tuple(map(data.get, NAMES))\n\n"
+            f"def page_getter(items):\n"
+            f"    if getter is not None and items and kind_of(items[0]) is dict:\n"
+            f"        own = {{key: key for key in items[0]}}\n"
+            f"        return itemgetter(*[own.get(name, name) for name in NAMES])\n"
+            f"    return getter\n\n"
             f"def structure_{cls.__name__}(data, _):\n{one}    return instance\n\n"
             f"def structure_list_{cls.__name__}(items):\n"
+            f"    getter = page_getter(items)\n"
             f"    models = []\n    append = models.append\n    for data in items:\n"
             f"        if kind_of(data) is not dict:\n            continue\n"
             f"{textwrap.indent(one, '    ')}        append(instance)\n    return models\n"
