@@ -124,8 +124,10 @@ class Deadlines:
         self._watches.discard(watch)
 
     def close(self) -> None:
-        """Stop the timer (the transport is closing, or leaving the loop)."""
-        if self._timer is not None:
+        """Stop the timer (the transport is closing), unless attempts are still in flight:
+        on an injected session, which outlives the transport, their deadlines still hold
+        (the timer stops by itself once they have ended)."""
+        if self._timer is not None and not self._watches:
             self._timer.cancel()
             self._timer = None
 

@@ -237,3 +237,19 @@ async def test_requests_arm_no_timer_each() -> None:
         finally:
             del loop.call_at
     assert len(armed) <= 2
+
+
+async def test_a_client_closed_on_an_injected_session_keeps_deadlines_in_flight() -> None:
+    # The injected session stays open when the client closes, and so does the request
+    # already on it: it must still end at its read deadline, not hang on a silent server.
+    async with raw_server(silent) as url, aiohttp.ClientSession() as session:
+        client = loopback_client(url, timeout=limits(total=30), session=session)
+        request = asyncio.ensure_future(client.sinks.fetch(SINK_SID))
+        await asyncio.sleep(READ / 3)  # on the wire, waiting for the head
+        await client.close()
+        done, _ = await asyncio.wait([request], timeout=5)
+        if not done:
+            request.cancel()
+        assert done, "the request in flight lost its deadlines when the client closed"
+        with pytest.raises(EventsTimeoutError, match=STALLED):
+            await request
