@@ -145,7 +145,7 @@ class Deadlines:
             if due > now:
                 soonest = min(soonest, due)
             else:
-                self._fail(watch, read_at <= total_at)
+                self._fail(watch, read_at < total_at)  # due at once: the total
         if soonest < math.inf:
             self._timer = self._loop.call_at(soonest, self._check)
 

@@ -253,3 +253,11 @@ async def test_a_client_closed_on_an_injected_session_keeps_deadlines_in_flight(
         assert done, "the request in flight lost its deadlines when the client closed"
         with pytest.raises(EventsTimeoutError, match=STALLED):
             await request
+
+
+async def test_a_head_due_at_the_total_as_well_is_the_totals_timeout() -> None:
+    # `timeout=seconds` sets the total and the read alike: before the head both fall due
+    # at once, and the attempt ends as the total ("TimeoutError"), as aiohttp's did.
+    async with raw_server(silent) as url, loopback_client(url, timeout=READ) as client:
+        with pytest.raises(EventsTimeoutError, match=r"timed out: TimeoutError$"):
+            await client.sinks.fetch(SINK_SID)
