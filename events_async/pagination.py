@@ -228,7 +228,7 @@ def _parse_next(text: str, current: URL, name: str) -> URL:
         url = current.join(URL(text)).with_fragment(None)
         url.port  # noqa: B018 - parses the port, which may be out of range
         str(url)  # IDNA-encodes the host, which may fail
-    except (ValueError, UnicodeError, TypeError) as exc:
+    except (ValueError, UnicodeError, TypeError, IndexError) as exc:  # yarl: IndexError too
         shown = printable(text[:200])
         raise PaginationError(f"{name} cannot be parsed ({exc}): {shown!r}") from None
     if url.scheme not in ("http", "https") or not url.host:

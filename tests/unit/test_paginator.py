@@ -240,6 +240,7 @@ HOSTILE_NEXT = [
     ("http://[::1", "cannot be parsed"),
     ("http://ev\\il@{host}/v1/Sinks", "cannot be parsed"),
     ("http://\u2100/", "cannot be parsed"),
+    ("https://][x@/v1/Sinks", "cannot be parsed"),  # yarl raises IndexError on it
     ("https://{host}/v1/Sinks?Page=1", "another origin"),
     ("//attacker.example/v1/Sinks", "another origin"),
     ("http://{hostname}:1/v1/Sinks", "another origin"),  # the same host, another port
