@@ -142,7 +142,7 @@ def builder_class(cls: Any) -> type | None:
     try:
         probe: Any = object.__new__(builder)
         probe.__class__ = cls
-    except TypeError:
+    except Exception:  # TypeError, or an audit hook refusing `object.__setattr__`
         return None
     return builder
 
@@ -163,7 +163,14 @@ def response_model_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any
         if builder is not None:
             namespace["builder"] = builder
             build = "".join(f"    instance.{name} = f_{name}\n" for name in names)
-            build = f"    instance = new(builder)\n{build}    instance.__class__ = model\n"
+            # An audit hook sees each `__class__` assignment (`object.__setattr__`) and
+            # may refuse it: then the class's own __init__ builds the instance, as before.
+            args = ", ".join(f"f_{name}" for name in names)
+            build = (
+                f"    instance = new(builder)\n{build}"
+                f"    try:\n        instance.__class__ = model\n"
+                f"    except Exception:\n        instance = model({args})\n"
+            )
         elif plain_slots(cls):
             # attrs' frozen __init__ would only assign each slot; its bound-setattr calls
             # cost more than the slot descriptors' own setters, so call those directly.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import collections
 import functools
+import os
 import pickle
+import subprocess
 import sys
+import textwrap
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,7 +36,7 @@ from events_async import (
 )
 from events_async._convert import parse_datetime, structure, structure_list, unstructure
 
-from ..support import DATA
+from ..support import DATA, ROOT
 
 MODELS_BY_SCHEMA = {
     "events.v1.event_type": EventType,
@@ -286,6 +289,46 @@ def test_a_built_model_is_exactly_its_frozen_class(monkeypatch: Any, gil: bool) 
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         sink.sid = "DG2"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(sink)) == sink
+
+
+REFUSE_CLASS_ASSIGNMENT = textwrap.dedent(
+    """
+    import sys
+    from events_async import Sink, Subscription
+    from events_async._convert import structure, structure_list
+    page = [{"sid": "DG1", "url": "u"}, {"sid": "DG2"}]
+    before = structure_list(page, Sink)  # its builder made before the hook
+
+    def refuse(event, args):
+        if event == "object.__setattr__" and args[1] == "__class__":
+            raise RuntimeError("refused by the audit hook")
+
+    sys.addaudithook(refuse)
+    assert structure_list(page, Sink) == before
+    assert [type(s) for s in structure_list(page, Sink)] == [Sink, Sink]
+    assert structure({"sid": "DG1", "url": "u"}, Sink) == before[0]
+    subscription = structure({"sid": "DF1", "sink_sid": "DG1"}, Subscription)  # made after
+    assert subscription == Subscription(sid="DF1", sink_sid="DG1")
+    print("built")
+    """
+)
+
+
+def test_models_are_built_when_an_audit_hook_refuses_class_assignment() -> None:
+    """The builder's `__class__` assignment is an audited `object.__setattr__`: a hook
+    that refuses it (a sandbox's policy) must not stop models being read, as it did not
+    before the builders (which set slots through their descriptors, unaudited)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSE_CLASS_ASSIGNMENT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "built\n"
 
 
 def test_a_list_reads_items_lacking_fields_and_dict_subclasses_by_get() -> None:
