@@ -39,7 +39,15 @@ from pathlib import Path
 
 import orjson
 
-from .server import ACCOUNT_SID, AUTH_TOKEN, SUBSCRIPTION_SID, sink, subscribed_event, subscription
+from .server import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    SUBSCRIPTION_SID,
+    PagedList,
+    sink,
+    subscribed_event,
+    subscription,
+)
 
 LIBRARY_ONLY = ("fetch", "sinks", "events", "audit")
 OVER_SOCKET = ("sock-fetch-raw", "sock-fetch-ours", "sock-list-raw", "sock-list-ours")
@@ -51,18 +59,9 @@ PAGE = 1000
 MOCK_ORIGIN = "http://fake-events.invalid"
 
 
-def _page(key: str, path: str, items: list[dict[str, object]], origin: str) -> bytes:
-    url = f"{origin}{path}?PageSize={PAGE}&Page=0"
-    meta = {
-        "page": 0,
-        "page_size": len(items),
-        "first_page_url": url,
-        "previous_page_url": None,
-        "url": url,
-        "next_page_url": None,
-        "key": key,
-    }
-    return orjson.dumps({key: items, "meta": meta})
+def _page(key: str, path: str, items: list[dict[str, object]]) -> bytes:
+    """One page holding all of `items`, rendered by the benchmark server's own code."""
+    return PagedList(key, path, [orjson.dumps(item) for item in items]).page(MOCK_ORIGIN, PAGE, 0)
 
 
 def _library_call(
@@ -74,14 +73,9 @@ def _library_call(
     events_path = f"/v1/Subscriptions/{SUBSCRIPTION_SID}/SubscribedEvents"
     bodies = {
         f"/v1/Subscriptions/{SUBSCRIPTION_SID}": orjson.dumps(subscription(MOCK_ORIGIN)),
-        "/v1/Sinks": _page(
-            "sinks", "/v1/Sinks", [sink(MOCK_ORIGIN, i) for i in range(PAGE)], MOCK_ORIGIN
-        ),
+        "/v1/Sinks": _page("sinks", "/v1/Sinks", [sink(MOCK_ORIGIN, i) for i in range(PAGE)]),
         events_path: _page(
-            "types",
-            events_path,
-            [subscribed_event(MOCK_ORIGIN, i) for i in range(PAGE)],
-            MOCK_ORIGIN,
+            "types", events_path, [subscribed_event(MOCK_ORIGIN, i) for i in range(PAGE)]
         ),
     }
 
