@@ -28,6 +28,11 @@ __all__ = ["SharedCatalog"]
 T = TypeVar("T")
 CATALOG_PAGE_SIZE = 1000
 DEFAULT_PATIENCE = 0.25  # seconds an account waits for another's read: a round trip or two
+_EVENT_TYPES = "event types"  # the key of the whole list, read and looked up alike
+
+
+def _schema_key(schema_id: str) -> tuple[str, str]:
+    return ("schema", schema_id)
 
 
 class SharedCatalog:
@@ -67,12 +72,12 @@ class SharedCatalog:
     async def event_types(self, client: EventsClient) -> list[EventType]:
         """Every event type (ListEventType), read through `client` the first time."""
         return await self._once(
-            "event types", lambda: client.event_types.list(page_size=CATALOG_PAGE_SIZE).collect()
+            _EVENT_TYPES, lambda: client.event_types.list(page_size=CATALOG_PAGE_SIZE).collect()
         )
 
     def known_event_types(self) -> list[EventType] | None:
         """Every event type if already read, else None (nothing is read or awaited)."""
-        return self._known.get("event types")
+        return self._known.get(_EVENT_TYPES)
 
     async def event_type(self, client: EventsClient, type: str) -> EventType:
         """One event type (FetchEventType)."""
@@ -80,11 +85,11 @@ class SharedCatalog:
 
     async def schema(self, client: EventsClient, schema_id: str) -> Schema:
         """One schema (FetchSchema), with its latest version."""
-        return await self._once(("schema", schema_id), lambda: client.schemas.fetch(schema_id))
+        return await self._once(_schema_key(schema_id), lambda: client.schemas.fetch(schema_id))
 
     def known_schema(self, schema_id: str) -> Schema | None:
         """The schema if already read, else None (nothing is read or awaited)."""
-        return self._known.get(("schema", schema_id))
+        return self._known.get(_schema_key(schema_id))
 
     async def latest_versions(self, client: EventsClient, types: Iterable[str]) -> dict[str, int]:
         """Each of `types`' latest schema version: its event type, then that schema."""
